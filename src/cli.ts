@@ -1,0 +1,321 @@
+/**
+ * The command line. `main` parses arguments, builds what a command needs, runs it and turns every
+ * failure into one line on stderr and an exit code: 0 ok (or skipped), 1 failed, 2 usage or config.
+ */
+import { createReadStream } from "node:fs";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { dbCheck, dbMigrate } from "./commands/db.js";
+import { fingerprintCommand } from "./commands/fingerprint.js";
+import { type GroupActionVerb, groupsAction, groupsList, groupsShow } from "./commands/groups.js";
+import { type CommandIo, formatTable, writeJsonLine } from "./commands/io.js";
+import { type Config, loadConfig, redactSecrets } from "./config.js";
+import { parseIsoTime } from "./core/time.js";
+import { ObservabilityError, sqlState, usageError } from "./errors.js";
+import { findJob, JOBS } from "./jobs/registry.js";
+import { runJob } from "./jobs/run-job.js";
+import { createLogger, type Logger } from "./log.js";
+import { createRuntime, openDatabase, type Runtime } from "./runtime.js";
+import { DEFAULT_BATCH_SIZE, ingestJsonLines } from "./sources/jsonl.js";
+
+export const USAGE = `usage: observability <command> [options]
+
+commands:
+  list [--json]                              list the jobs with their descriptions and schedules
+  run <job>                                  run one job; prints one JSON summary line
+  ingest --file <path|-> [--batch-size N]    ingest JSON-lines signals; prints one JSON summary
+  fingerprint [--explain]                    fingerprint JSON lines read from stdin
+  groups list [--status S[,S]] [--limit N] [--json]
+  groups show <id> [--json]                  a group with its activity history
+  groups ack|close|reopen <id> --user U      change a group's status as a person
+  groups snooze <id> --user U (--until T | --for 4h)
+  db migrate [--with-core] [--json]          apply the backend's schema additions
+  db check [--json]                          compare the live schema with what the code uses
+
+every command accepts --now <ISO time> (default: the database's clock) and --help.
+`;
+
+const COMMON = {
+  now: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsConfig["options"];
+
+function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw usageError(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`.trimEnd());
+  }
+}
+
+function parseNow(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const now = parseIsoTime(text);
+  if (!now)
+    throw usageError(
+      `--now must be an ISO 8601 time with a zone (2024-05-01T12:00:00Z), got ${JSON.stringify(text)}`,
+    );
+  return now;
+}
+
+export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
+  let secrets: readonly string[] = [];
+  let log: Logger | undefined;
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+      io.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === "list") return listCommand(io, rest);
+    if (command === "fingerprint") {
+      const { values, positionals } = parse(rest, { explain: { type: "boolean" } });
+      if (values.help) return help(io);
+      if (positionals.length > 0)
+        throw usageError(`fingerprint takes no arguments, got ${positionals.join(" ")}`);
+      parseNow(values.now);
+      return await fingerprintCommand(io, values.explain === true);
+    }
+
+    const config = loadConfig(io.env);
+    secrets = config.secrets;
+    switch (command) {
+      case "run": {
+        const { values, positionals } = parse(rest, {});
+        if (values.help) return help(io);
+        const jobId = positionals[0];
+        const job = jobId === undefined ? undefined : findJob(jobId);
+        if (job === undefined || positionals.length !== 1) {
+          throw usageError(
+            `${jobId === undefined ? "run needs a job name" : `unknown job ${JSON.stringify(jobId)}`}; valid jobs: ${JOBS.map((j) => j.id).join(", ")}`,
+          );
+        }
+        log = createLogger({
+          level: config.logLevel,
+          secrets,
+          base: { job: job.id },
+          destination: io.stderr,
+        });
+        return await withRuntime(config, log, parseNow(values.now), async (runtime) => {
+          const runLog = runtime.log.child({ run_id: runtime.runId });
+          const outcome = await runJob(job, { ...runtime, log: runLog });
+          runLog.info({ status: outcome.status, summary: outcome.summary }, "run finished");
+          writeJsonLine(io, outcome);
+          return outcome.status === "failed" ? 1 : 0;
+        });
+      }
+      case "ingest": {
+        const { values, positionals } = parse(rest, {
+          file: { type: "string" },
+          "batch-size": { type: "string" },
+        });
+        if (values.help) return help(io);
+        if (values.file === undefined || positionals.length > 0) {
+          throw usageError("ingest needs --file <path>, or --file - to read standard input");
+        }
+        const batchSize =
+          values["batch-size"] === undefined ? DEFAULT_BATCH_SIZE : Number(values["batch-size"]);
+        if (!Number.isInteger(batchSize) || batchSize < 1) {
+          throw usageError(
+            `--batch-size must be a positive whole number, got ${JSON.stringify(values["batch-size"])}`,
+          );
+        }
+        const file = values.file;
+        log = createLogger({
+          level: config.logLevel,
+          secrets,
+          base: { command: "ingest" },
+          destination: io.stderr,
+        });
+        const input = file === "-" ? io.stdin : await openInput(file);
+        return await withRuntime(config, log, parseNow(values.now), async (runtime) => {
+          const summary = await ingestJsonLines(runtime.db, input, {
+            now: runtime.now,
+            reopenWindowHours: config.reopenWindowHours,
+            appBaseUrl: config.appBaseUrl,
+            batchSize,
+            onRejected: (r) =>
+              runtime.log.warn({ line: r.line, reason: r.reason }, `line ${r.line} rejected: ${r.reason}`),
+          });
+          runtime.log.info({ summary: { ...summary, rejections: undefined } }, "ingest finished");
+          writeJsonLine(io, summary);
+          return summary.rejected > 0 ? 1 : 0;
+        });
+      }
+      case "groups":
+        log = createLogger({
+          level: config.logLevel,
+          secrets,
+          base: { command: "groups" },
+          destination: io.stderr,
+        });
+        return await groupsCommand(config, log, io, rest);
+      case "db":
+        log = createLogger({
+          level: config.logLevel,
+          secrets,
+          base: { command: "db" },
+          destination: io.stderr,
+        });
+        return await dbCommand(config, log, io, rest);
+      default:
+        throw usageError(`unknown command ${JSON.stringify(command)}\n${USAGE}`.trimEnd());
+    }
+  } catch (error) {
+    return reportError(error, io, secrets, log);
+  }
+}
+
+function help(io: CommandIo): number {
+  io.stdout.write(USAGE);
+  return 0;
+}
+
+function listCommand(io: CommandIo, rest: string[]): number {
+  const { values, positionals } = parse(rest, { json: { type: "boolean" } });
+  if (values.help) return help(io);
+  if (positionals.length > 0) throw usageError(`list takes no arguments, got ${positionals.join(" ")}`);
+  parseNow(values.now);
+  const jobs = JOBS.map((j) => ({ id: j.id, description: j.description, schedule: j.schedule }));
+  if (values.json) writeJsonLine(io, jobs);
+  else
+    io.stdout.write(
+      formatTable(
+        ["JOB", "SCHEDULE", "DESCRIPTION"],
+        jobs.map((j) => [j.id, j.schedule, j.description]),
+      ),
+    );
+  return 0;
+}
+
+async function groupsCommand(config: Config, log: Logger, io: CommandIo, rest: string[]): Promise<number> {
+  const { values, positionals } = parse(rest, {
+    json: { type: "boolean" },
+    status: { type: "string" },
+    limit: { type: "string" },
+    user: { type: "string" },
+    until: { type: "string" },
+    for: { type: "string" },
+    reason: { type: "string" },
+  });
+  if (values.help) return help(io);
+  const [sub, id, ...extra] = positionals;
+  const json = values.json === true;
+  const now = parseNow(values.now);
+  if (sub === "list") {
+    if (id !== undefined)
+      throw usageError(`groups list takes no arguments, got ${positionals.slice(1).join(" ")}`);
+    return withRuntime(config, log, now, (rt) =>
+      groupsList(rt, io, {
+        json,
+        ...(values.status !== undefined ? { status: values.status } : {}),
+        ...(values.limit !== undefined ? { limit: values.limit } : {}),
+      }),
+    );
+  }
+  if (sub === "show" || sub === "ack" || sub === "snooze" || sub === "close" || sub === "reopen") {
+    if (id === undefined || extra.length > 0) throw usageError(`groups ${sub} needs exactly one group id`);
+    if (sub === "show") return withRuntime(config, log, now, (rt) => groupsShow(rt, io, id, json));
+    const verb: GroupActionVerb = sub;
+    return withRuntime(config, log, now, (rt) =>
+      groupsAction(rt, io, verb, id, {
+        json,
+        ...(values.user !== undefined ? { user: values.user } : {}),
+        ...(values.until !== undefined ? { until: values.until } : {}),
+        ...(values.for !== undefined ? { for: values.for } : {}),
+        ...(values.reason !== undefined ? { reason: values.reason } : {}),
+      }),
+    );
+  }
+  throw usageError(
+    `groups needs one of: list, show, ack, snooze, close, reopen${sub ? ` (got ${JSON.stringify(sub)})` : ""}`,
+  );
+}
+
+async function dbCommand(config: Config, log: Logger, io: CommandIo, rest: string[]): Promise<number> {
+  const { values, positionals } = parse(rest, {
+    json: { type: "boolean" },
+    "with-core": { type: "boolean" },
+  });
+  if (values.help) return help(io);
+  parseNow(values.now);
+  const [sub, ...extra] = positionals;
+  if ((sub !== "migrate" && sub !== "check") || extra.length > 0) {
+    throw usageError(
+      `db needs one of: migrate, check${sub ? ` (got ${JSON.stringify(positionals.join(" "))})` : ""}`,
+    );
+  }
+  const db = await openDatabase(config, log);
+  try {
+    return sub === "migrate"
+      ? await dbMigrate(db, io, { withCore: values["with-core"] === true, json: values.json === true })
+      : await dbCheck(db, io, { json: values.json === true });
+  } finally {
+    await db.close();
+  }
+}
+
+async function withRuntime(
+  config: Config,
+  log: Logger,
+  now: Date | undefined,
+  fn: (runtime: Runtime) => Promise<number>,
+): Promise<number> {
+  const runtime = await createRuntime(config, log, now === undefined ? {} : { now });
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function openInput(path: string) {
+  const stream = createReadStream(path);
+  await new Promise<void>((resolve, reject) => {
+    stream.once("open", () => resolve());
+    stream.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new ObservabilityError("input_unreadable", `cannot read ${path}: ${error.code ?? error.message}`, {
+          kind: "usage",
+          cause: error,
+        }),
+      ),
+    );
+  });
+  return stream;
+}
+
+const SCHEMA_STATES = new Set(["42P01", "42703", "3F000", "42883"]);
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "57P01",
+]);
+
+/** One line on stderr naming the cause and the fix; never a stack trace, never a secret. */
+function reportError(
+  error: unknown,
+  io: CommandIo,
+  secrets: readonly string[],
+  log: Logger | undefined,
+): number {
+  let message: string;
+  let exitCode: 1 | 2 = 1;
+  const state = sqlState(error);
+  const errno = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (error instanceof ObservabilityError) {
+    message = error.message;
+    exitCode = error.exitCode;
+  } else if (state !== undefined && SCHEMA_STATES.has(state)) {
+    message = `the database schema is not what this version expects (${(error as Error).message}); run \`observability db migrate\`, then \`observability db check\``;
+  } else if (typeof errno === "string" && CONNECTION_CODES.has(errno)) {
+    message = `lost the connection to PostgreSQL (${errno}): ${(error as Error).message}; check that the server is up and DATABASE_URL is right`;
+  } else {
+    message = `internal error: ${error instanceof Error ? error.message : String(error)}`;
+    log?.debug({ err: error }, "internal error");
+  }
+  io.stderr.write(`observability: ${redactSecrets(message, secrets)}\n`);
+  return exitCode;
+}

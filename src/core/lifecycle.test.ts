@@ -1,0 +1,305 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  decideGrouping,
+  decideUserAction,
+  type GroupingSignal,
+  reopenedState,
+  type UserAction,
+} from "./lifecycle.js";
+import {
+  GROUP_STATUSES,
+  type GroupRow,
+  type GroupStatus,
+  SEVERITIES,
+  type Severity,
+  severityRank,
+} from "./types.js";
+
+const T0 = Date.parse("2024-05-01T10:00:00.000Z");
+const HOUR = 3_600_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function ids() {
+  let n = 0;
+  return () => `00000000-0000-7000-8000-${String(++n).padStart(12, "0")}`;
+}
+
+function ctx(extra: Partial<{ reopenWindowHours: number; now: number }> = {}) {
+  return {
+    now: new Date(extra.now ?? T0 + 100 * HOUR),
+    reopenWindowHours: extra.reopenWindowHours ?? 24,
+    appBaseUrl: "https://ops.example.com",
+    newId: ids(),
+  };
+}
+
+let signalCounter = 0;
+function sig(at: number, severity: Severity = "error"): GroupingSignal {
+  signalCounter += 1;
+  return {
+    id: `sig-${signalCounter}`,
+    occurred_at: iso(at),
+    severity,
+    agency_id: "a1",
+    agency_slug: "acme",
+    job_name: "job",
+    signal_type: "task_failed",
+    fingerprint: "f".repeat(64),
+  };
+}
+
+function group(overrides: Partial<GroupRow> = {}): GroupRow {
+  return {
+    id: "g-1",
+    fingerprint: "f".repeat(64),
+    status: "open",
+    current_severity: "error",
+    agency_id: "a1",
+    agency_slug: "acme",
+    job_name: "job",
+    signal_type: "task_failed",
+    first_seen_at: iso(T0),
+    last_seen_at: iso(T0),
+    count_total: 1,
+    count_24h: 1,
+    last_signal_id: "sig-0",
+    assigned_to_user_id: null,
+    assigned_team_id: null,
+    acknowledged_at: null,
+    acknowledged_by_user_id: null,
+    snoozed_until: null,
+    opened_notified_at: null,
+    last_reminded_at: null,
+    last_daily_reminder_date: null,
+    last_escalated_at: null,
+    slack_channel_id: null,
+    slack_root_ts: null,
+    ui_url: null,
+    closed_at: null,
+    last_slack_updated_at: null,
+    slack_message_hash: null,
+    ...overrides,
+  };
+}
+
+const severityArb = fc.constantFrom(...SEVERITIES);
+const signalsArb = fc.array(fc.tuple(fc.integer({ min: 0, max: 48 * HOUR }), severityArb), {
+  minLength: 1,
+  maxLength: 30,
+});
+
+describe("decideGrouping", () => {
+  it("opens one group for a new key: first/last seen, last signal, max severity, ui url, one opened activity", () => {
+    fc.assert(
+      fc.property(signalsArb, (spec) => {
+        const signals = spec.map(([at, s]) => sig(T0 + at, s));
+        const d = decideGrouping(null, signals, ctx());
+        expect(d.updates).toEqual([]);
+        expect(d.inserts).toHaveLength(1);
+        const g = d.inserts[0] as GroupRow;
+        const times = spec.map(([at]) => T0 + at);
+        expect(g.count_total).toBe(signals.length);
+        expect(Date.parse(g.first_seen_at)).toBe(Math.min(...times));
+        expect(Date.parse(g.last_seen_at)).toBe(Math.max(...times));
+        expect(signals.find((s) => s.id === g.last_signal_id)?.occurred_at).toBe(g.last_seen_at);
+        expect(severityRank(g.current_severity)).toBe(Math.max(...spec.map(([, s]) => severityRank(s))));
+        expect(g.status).toBe("open");
+        expect(g.ui_url).toBe(`https://ops.example.com/signal-groups/${g.id}`);
+        expect(d.activities.map((a) => a.action)).toEqual(["opened"]);
+        expect(d.activities[0]?.metadata_json?.signal_id).toBe(
+          signals.slice().sort((a, b) => a.occurred_at.localeCompare(b.occurred_at))[0]?.id,
+        );
+      }),
+    );
+  });
+
+  it("gives the same group whatever the order of the signals in the batch", () => {
+    fc.assert(
+      fc.property(signalsArb, fc.integer(), (spec, seed) => {
+        const signals = spec.map(([at, s]) => sig(T0 + at, s));
+        const shuffled =
+          fc.sample(fc.shuffledSubarray(signals, { minLength: signals.length }), { seed, numRuns: 1 })[0] ??
+          signals;
+        const a = decideGrouping(null, signals, ctx()).inserts[0];
+        const b = decideGrouping(null, shuffled, ctx()).inserts[0];
+        expect({ ...b, last_signal_id: null }).toEqual({ ...a, last_signal_id: null });
+        expect(b?.last_seen_at).toBe(a?.last_seen_at);
+      }),
+    );
+  });
+
+  it("attaches to an active group; severity only ratchets up and an upward change is one escalated activity", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<GroupStatus>("open", "acknowledged", "snoozed"),
+        severityArb,
+        signalsArb,
+        (status, current, spec) => {
+          const existing = group({ status, current_severity: current, count_total: 5 });
+          const signals = spec.map(([at, s]) => sig(T0 + at, s));
+          const d = decideGrouping(existing, signals, ctx());
+          expect(d.inserts).toEqual([]);
+          const g = d.updates[0] as GroupRow;
+          expect(g.status).toBe(status);
+          expect(g.count_total).toBe(5 + signals.length);
+          const top = Math.max(...spec.map(([, s]) => severityRank(s)));
+          expect(severityRank(g.current_severity)).toBe(Math.max(top, severityRank(current)));
+          const escalated = d.activities.filter((a) => a.action === "escalated");
+          expect(escalated).toHaveLength(top > severityRank(current) ? 1 : 0);
+          expect(d.activities.length).toBe(escalated.length);
+          if (escalated[0])
+            expect(escalated[0].metadata_json).toMatchObject({ from: current, to: g.current_severity });
+        },
+      ),
+    );
+  });
+
+  it("a closed group: late signals attach, the first recurrence reopens inside the window or opens a new group", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 72 }),
+        fc.array(fc.integer({ min: -10 * HOUR, max: 100 * HOUR }), { minLength: 1, maxLength: 20 }),
+        (windowHours, offsets) => {
+          const closedAt = T0 + 2 * HOUR;
+          const closed = group({
+            status: "closed",
+            closed_at: iso(closedAt),
+            current_severity: "critical",
+            acknowledged_at: iso(T0),
+            acknowledged_by_user_id: "u",
+          });
+          const signals = offsets.map((o) => sig(closedAt + o, "warning"));
+          const d = decideGrouping(closed, signals, ctx({ reopenWindowHours: windowHours }));
+          const late = offsets.filter((o) => o < 0);
+          const recurring = offsets.filter((o) => o >= 0);
+          const actions = d.activities.map((a) => a.action);
+          if (recurring.length === 0) {
+            expect(actions).toEqual([]);
+            expect(d.updates).toHaveLength(1);
+            expect(d.updates[0]).toMatchObject({
+              status: "closed",
+              count_total: 1 + late.length,
+              current_severity: "critical",
+            });
+          } else if (Math.min(...recurring) < windowHours * HOUR) {
+            expect(actions).toEqual(["reopened"]);
+            expect(d.inserts).toEqual([]);
+            expect(d.updates).toHaveLength(1);
+            expect(d.updates[0]).toMatchObject({
+              id: closed.id,
+              status: "open",
+              closed_at: null,
+              acknowledged_at: null,
+              acknowledged_by_user_id: null,
+              current_severity: "warning",
+              count_total: 1 + offsets.length,
+            });
+          } else {
+            expect(actions).toEqual(["opened"]);
+            expect(d.inserts[0]).toMatchObject({ status: "open", count_total: recurring.length });
+            expect(d.updates).toHaveLength(late.length > 0 ? 1 : 0);
+            if (late.length > 0)
+              expect(d.updates[0]).toMatchObject({ status: "closed", count_total: 1 + late.length });
+          }
+        },
+      ),
+    );
+  });
+
+  it("treats the window's edge as outside: exactly REOPEN_WINDOW_HOURS after the close opens a new group", () => {
+    const closed = group({ status: "closed", closed_at: iso(T0) });
+    expect(decideGrouping(closed, [sig(T0 + 24 * HOUR - 1)], ctx()).activities.map((a) => a.action)).toEqual([
+      "reopened",
+    ]);
+    expect(decideGrouping(closed, [sig(T0 + 24 * HOUR)], ctx()).activities.map((a) => a.action)).toEqual([
+      "opened",
+    ]);
+    expect(decideGrouping(closed, [sig(T0)], ctx()).activities.map((a) => a.action)).toEqual(["reopened"]);
+    expect(decideGrouping(closed, [sig(T0 - 1)], ctx()).activities.map((a) => a.action)).toEqual([]);
+  });
+
+  it("reopening restarts the notification ladder", () => {
+    const closed = group({
+      status: "closed",
+      closed_at: iso(T0),
+      opened_notified_at: iso(T0),
+      last_reminded_at: iso(T0),
+      last_daily_reminder_date: "2024-05-01",
+      last_escalated_at: iso(T0),
+      snoozed_until: null,
+      slack_root_ts: "1714557600.000100",
+    });
+    const [g] = decideGrouping(closed, [sig(T0 + HOUR)], ctx()).updates;
+    expect(g).toMatchObject({
+      opened_notified_at: null,
+      last_reminded_at: null,
+      last_daily_reminder_date: null,
+      last_escalated_at: null,
+      slack_root_ts: "1714557600.000100",
+    });
+  });
+
+  it("does nothing for an empty batch", () => {
+    expect(decideGrouping(null, [], ctx())).toEqual({ inserts: [], updates: [], activities: [] });
+  });
+});
+
+describe("decideUserAction", () => {
+  const now = new Date(T0 + HOUR);
+  const actions: UserAction[] = [
+    { kind: "acknowledge" },
+    { kind: "snooze", until: new Date(T0 + 5 * HOUR) },
+    { kind: "close" },
+    { kind: "reopen" },
+  ];
+  // status -> action -> resulting status (null = refused)
+  const table: Record<GroupStatus, Record<UserAction["kind"], GroupStatus | null>> = {
+    open: { acknowledge: "acknowledged", snooze: "snoozed", close: "closed", reopen: null },
+    acknowledged: { acknowledge: null, snooze: "snoozed", close: "closed", reopen: null },
+    snoozed: { acknowledge: "acknowledged", snooze: "snoozed", close: "closed", reopen: null },
+    closed: { acknowledge: null, snooze: null, close: null, reopen: "open" },
+  };
+
+  for (const status of GROUP_STATUSES) {
+    for (const action of actions) {
+      const expected = table[status][action.kind];
+      it(`${action.kind} on ${status} ${expected === null ? "is refused" : `gives ${expected}`}`, () => {
+        const g = group({
+          status,
+          closed_at: status === "closed" ? iso(T0) : null,
+          snoozed_until: status === "snoozed" ? iso(T0 + 2 * HOUR) : null,
+        });
+        const r = decideUserAction(g, action, { now, userId: "alice", newId: ids() });
+        if (expected === null) {
+          expect(r.ok).toBe(false);
+          if (!r.ok) expect(r.reason).toContain(g.id);
+          return;
+        }
+        expect(r.ok).toBe(true);
+        if (!r.ok) return;
+        expect(r.group.status).toBe(expected);
+        expect(r.activity).toMatchObject({
+          signal_group_id: g.id,
+          actor_type: "user",
+          actor_user_id: "alice",
+          created_at: now.toISOString(),
+        });
+        expect(r.activity.action).toBe(
+          { acknowledge: "acknowledged", snooze: "snoozed", close: "closed", reopen: "reopened" }[
+            action.kind
+          ],
+        );
+        if (expected === "acknowledged")
+          expect(r.group).toMatchObject({ acknowledged_by_user_id: "alice", snoozed_until: null });
+        if (expected === "closed") expect(r.group.closed_at).toBe(now.toISOString());
+        if (expected === "open") expect(r.group).toEqual({ ...reopenedState(g) });
+      });
+    }
+  }
+
+  it("refuses a snooze that does not end in the future", () => {
+    const r = decideUserAction(group(), { kind: "snooze", until: now }, { now, userId: "u", newId: ids() });
+    expect(r).toEqual({ ok: false, reason: expect.stringContaining("not in the future") });
+  });
+});

@@ -1,0 +1,646 @@
+/**
+ * Error-message normalisation: strips the volatile parts of a failure message (ids, timestamps, counts,
+ * hosts, temp paths, data values) so that repeated occurrences of one problem produce the same string and
+ * therefore the same fingerprint. Pure: no I/O, no clock, no locale.
+ *
+ * The pipeline is an ordered list of typed rules (see NORMALIZATION_RULES). Volatile parts become lower-case
+ * angle-bracketed placeholders:
+ *
+ *   <value>     quoted data value in a known data context (never a quoted table/column/constraint name)
+ *   <path>      temporary file path (/tmp, /var/tmp, /var/folders, /dev/shm, Windows Temp)
+ *   <run_id>    Airflow run id (scheduled__..., manual__..., backfill__..., dataset/asset_triggered__...)
+ *   <uuid>      UUID
+ *   <email>     e-mail address
+ *   <ts>        timestamp (a date with a time, a time of day, or an epoch embedded in an identifier)
+ *   <date>      calendar date (ISO, slashed, dotted, month names, yyyymmdd embedded in an identifier)
+ *   <ip>        IPv4 / IPv6 address (and AWS-style ip-10-0-0-5 host names)
+ *   <port>      port after a host that is not a well-known service port
+ *   <pod>       Kubernetes pod name
+ *   <hex>       hex id or hash (0x..., or 7+ hex chars with a digit and a letter, or 32/40/64 hex chars)
+ *   <duration>  duration (12.5s, 300ms, 5 minutes, 1h30m, PT5M)
+ *   <num>       any other free-standing number, whatever its magnitude (88, 1,523, -5, 12.5, 1e-3, 10GB)
+ *
+ * Numbers that carry meaning are kept: HTTP statuses, SQLSTATEs, vendor codes (ORA-00942, MySQL 1045,
+ * Snowflake 002003), errno, exit codes, signals, well-known service ports, SQL type sizes, digits inside
+ * identifiers (sales_2024, orders_v2, utf-8, int64).
+ *
+ * Properties the rules are written for (and tested against): idempotence (normalising a normalised string
+ * changes nothing), insensitivity to case and to the kind/amount of whitespace, and linear running time on
+ * hostile input (every quantified pattern is anchored by a look-behind to the start of its run, so no
+ * pattern is retried from every position of a long run).
+ */
+
+/** Bump whenever a rule change alters the output for some input: fingerprints are only comparable within one version. */
+export const FINGERPRINT_VERSION = 1;
+
+/**
+ * Only the first MAX_MESSAGE_LENGTH characters are normalised (huge tracebacks that differ only in their
+ * tail still group). If placeholders make the result longer than that, it is cut again and re-normalised,
+ * so the output never exceeds this length and stays a fixed point.
+ */
+export const MAX_MESSAGE_LENGTH = 10_000;
+
+export interface NormalizationRuleHit {
+  rule: string;
+  /** Matched substrings, before replacement (only those the rule actually changed). */
+  matches: string[];
+}
+
+export interface NormalizationExplanation {
+  version: number;
+  input: string;
+  normalized: string;
+  /** Only the rules that fired, in the order applied. */
+  rules: NormalizationRuleHit[];
+}
+
+type Replacer = (match: RegExpExecArray, text: string) => string;
+
+interface Rule {
+  readonly name: string;
+  readonly description: string;
+  /** Must be global; case-insensitive unless the rule is about case. */
+  readonly pattern: RegExp;
+  readonly replace: string | Replacer;
+}
+
+const rx = (source: string): RegExp => new RegExp(source, "gi");
+const join = (parts: readonly string[]): string => `(?:${parts.join("|")})`;
+
+// ---------------------------------------------------------------------------------------------------------
+// Shared fragments
+// ---------------------------------------------------------------------------------------------------------
+
+const YEAR = String.raw`(?:19|20)\d\d`;
+const MM = String.raw`(?:0[1-9]|1[0-2])`;
+const DD = String.raw`(?:0[1-9]|[12]\d|3[01])`;
+const M1 = String.raw`(?:1[0-2]|0?[1-9])`;
+const D1 = String.raw`(?:3[01]|[12]\d|0?[1-9])`;
+const HH = String.raw`(?:2[0-3]|[01]?\d)`;
+const HH2 = String.raw`(?:2[0-3]|[01]\d)`;
+const MIN = String.raw`[0-5]\d`;
+const SEC = String.raw`(?:[0-5]\d|60)`;
+const FRAC = String.raw`(?:[.,]\d+)?`;
+const TIME_HM = `${HH}:${MIN}(?::${SEC}${FRAC})?`;
+const TIME_HMS = `${HH}:${MIN}:${SEC}${FRAC}`;
+const AMPM = String.raw`(?:\s*[ap]\.?m\.?(?![a-z]))?`;
+const TZ_NAME = String.raw`(?:utc|gmt|z|cet|cest|eet|eest|wet|west|bst|ist|est|edt|cst|cdt|mst|mdt|pst|pdt|akst|akdt|hst|jst|kst|aest|aedt|awst|nzst|nzdt|msk|sgt|hkt)`;
+const TZ = join([
+  String.raw`\s*[+-]${HH2}:?${MIN}(?!\d)`,
+  String.raw`[+-]${HH2}(?!\d)`,
+  String.raw`\s*${TZ_NAME}(?![a-z])(?:[+-]${HH}(?::?${MIN})?(?!\d))?`,
+]);
+const OPT_TZ = `${TZ}?`;
+const MONTH = String.raw`(?<![a-z])(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![a-z])`;
+const WEEKDAY = String.raw`(?<![a-z])(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)(?![a-z])\.?`;
+const OPT_WEEKDAY = String.raw`(?:${WEEKDAY},?\s+)?`;
+const ORDINAL = "(?:st|nd|rd|th)?";
+const DATE_YMD = `${YEAR}[-/.]${M1}[-/.]${D1}`;
+const DATE_DMY = `${D1}[-/.]${D1}[-/.]${YEAR}`;
+
+/** A placeholder produced by an earlier rule (or an earlier pass). */
+const PLACEHOLDER = /<[a-z_]+>/gi;
+/**
+ * Left boundary: "not right after a placeholder". Placeholders mostly replace text that ends in a word
+ * character, so rules that refuse to start after a word character refuse to start after one too.
+ */
+const NOT_AFTER_PLACEHOLDER = "(?<!<[a-z_]+>)";
+
+/**
+ * Ports whose number names the service (and so the problem): a refused connection to 5432 is not the same
+ * problem as one to 6379. Any other port after a host is treated as arbitrary.
+ */
+const WELL_KNOWN_PORTS = new Set([
+  "21", // ftp
+  "22", // ssh / sftp
+  "25", // smtp
+  "53", // dns
+  "80", // http
+  "443", // https
+  "465", // smtps
+  "587", // smtp submission
+  "636", // ldaps
+  "1433", // sql server
+  "1521", // oracle
+  "2181", // zookeeper
+  "3306", // mysql
+  "5432", // postgres
+  "5439", // redshift
+  "5672", // amqp
+  "6379", // redis
+  "8080", // http alt
+  "8443", // https alt
+  "9042", // cassandra
+  "9092", // kafka
+  "9200", // elasticsearch
+  "11211", // memcached
+  "27017", // mongodb
+]);
+
+/** "file.ext:123" is a source position, not host:port. */
+const FILE_EXTENSIONS = new Set(
+  (
+    "py pyc pyx java scala kt kts groovy gradle sbt jar class js mjs cjs ts tsx jsx go rb rs c h cc cpp hpp cs " +
+    "php pl lua r sh bash zsh ps1 sql yml yaml json xml toml ini cfg conf properties grf jobflow sbt ipynb " +
+    "txt log csv tsv parquet avro orc gz zip html md"
+  ).split(" "),
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Context helpers (used by replacers; they look at a bounded window around the match)
+// ---------------------------------------------------------------------------------------------------------
+
+const WINDOW = 64;
+
+function windowBefore(text: string, start: number): string {
+  return text.slice(Math.max(0, start - WINDOW), start).replace(/\s+/g, " ");
+}
+
+function windowAfter(text: string, end: number): string {
+  return text.slice(end, end + WINDOW).replace(/\s+/g, " ");
+}
+
+const HOST_CHAR = /[a-z0-9._<>[\]-]/i;
+const HOSTNAME = /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/i;
+
+/** Is the text before `colon` (index of a ':') a host, making the digits after it a port? */
+function isHostBeforeColon(text: string, colon: number, allowBareLabel: boolean): boolean {
+  let start = colon;
+  while (start > 0 && HOST_CHAR.test(text.charAt(start - 1))) start--;
+  const raw = text.slice(start, colon);
+  if (/<ip>\]?$/i.test(raw)) return true;
+  // Placeholders inside a host name (db-<date>.internal) stand for ordinary label characters.
+  const host = raw.replace(PLACEHOLDER, "x");
+  if (!HOSTNAME.test(host)) return false;
+  if (host.toLowerCase() === "localhost") return true;
+  if (text.charAt(start - 1) === "@" || text.slice(Math.max(0, start - 2), start) === "//") return true;
+  const labels = host.split(".");
+  const last = labels[labels.length - 1] ?? "";
+  if (labels.length >= 2) return /[a-z]/i.test(last) && !FILE_EXTENSIONS.has(last.toLowerCase());
+  return allowBareLabel && /^[a-z]/i.test(host);
+}
+
+const PORT_WORD_BEFORE = /\bport\s?[:=]?\s?$/i;
+
+/** Do the digits starting at `start` sit in a port position ("port 5432", "db.internal:5432")? */
+function isPortPosition(text: string, start: number, allowBareLabel: boolean): boolean {
+  if (PORT_WORD_BEFORE.test(windowBefore(text, start))) return true;
+  return text.charAt(start - 1) === ":" && isHostBeforeColon(text, start - 1, allowBareLabel);
+}
+
+// Words after which a number is a code, not a count. Kept to explicit code-ish words: "error: 5" stays a count.
+const CODE_BEFORE = new RegExp(
+  String.raw`(?:` +
+    [
+      String.raw`\bhttps?/`, // the protocol version in HTTP/1.1
+      String.raw`\bhttp(?:/\d(?:\.\d)?)?(?:\s?(?:error|status))?(?:\s?code)?`, // HTTP 503, HTTP/1.1 503, HTTP Error 503
+      String.raw`\b(?:(?:http|status|response|return|exit|error|err|reason|result|termination|sql)[ _]?)?(?:code|status)`, // status=429, exit code 137, returncode=1
+      String.raw`\bexit(?:ed)?(?:\s?with)?`, // exit 1, exited with 2
+      String.raw`\b(?:rc|errno|sqlstate|sql\s?state|pgcode|sqlcode|signal|sig[a-z]+|msg)`, // [Errno 111], SQLSTATE[23000], SIGKILL: 9, Msg 208
+    ].join("|") +
+    String.raw`)\s?[:=#]?\s?[[(]?\s?$`,
+  "i",
+);
+/** "ERROR 1045 (28000)", "MySQL error 1213", but not "Error: 5 rows failed". */
+const ERROR_WORD_BEFORE = /\berror\s$/i;
+const HTTP_REASON_AFTER = new RegExp(
+  String.raw`^\s?(?:bad request|unauthorized|payment required|forbidden|not found|method not allowed|not acceptable|` +
+    String.raw`proxy authentication required|request time-?out|conflict|precondition failed|payload too large|` +
+    String.raw`request entity too large|uri too long|unsupported media type|range not satisfiable|expectation failed|` +
+    String.raw`unprocessable (?:entity|content)|failed dependency|upgrade required|precondition required|too many requests|` +
+    String.raw`request header fields too large|unavailable for legal reasons|internal server error|not implemented|` +
+    String.raw`bad gateway|service unavailable|gateway time-?out|http version not supported|insufficient storage|` +
+    String.raw`network authentication required|(?:client|server) error|error responses?)\b`,
+  "i",
+);
+/** "1045 (28000)" (MySQL), "002003 (42S02)" (Snowflake): vendor code followed by its SQLSTATE. */
+const SQLSTATE_IN_PARENS_AFTER = /^\s?\([0-9a-z]{5}\)/i;
+const VENDOR_CODE_BEFORE_PARENS = /(?:^|[^\w.])\d{4,6}\s?\($/;
+/** pymysql-style exception args: (1213, 'Deadlock found ...'). */
+const TUPLE_CODE_BEFORE = /\(\s?$/;
+const TUPLE_CODE_AFTER = /^\s?,\s?['"]/;
+/** Sizes in SQL types are schema, not data: varchar(50), numeric(10, 2). */
+const SQL_TYPE_PARAM_BEFORE =
+  /\b(?:character varying|varchar2?|nvarchar2?|n?char|character|numeric|decimal|number|dec|varbinary|binary|bit|float|timestamp|datetime2|time|interval|string)\s?\(\s?(?:\d+\s?,\s?)?$/i;
+
+function isMeaningfulNumber(text: string, start: number, end: number): boolean {
+  const token = text.slice(start, end);
+  const digits = token.replace(/^[-+]/, "");
+  const before = windowBefore(text, start);
+  const after = windowAfter(text, end);
+  if (CODE_BEFORE.test(before) || ERROR_WORD_BEFORE.test(before)) return true;
+  if (/^[1-5]\d\d$/.test(digits) && HTTP_REASON_AFTER.test(after)) return true;
+  if (/^\d{4,6}$/.test(digits) && SQLSTATE_IN_PARENS_AFTER.test(after)) return true;
+  if (/^\d{5}$/.test(digits) && VENDOR_CODE_BEFORE_PARENS.test(before) && after.startsWith(")")) return true;
+  if (TUPLE_CODE_BEFORE.test(before) && TUPLE_CODE_AFTER.test(after)) return true;
+  if (SQL_TYPE_PARAM_BEFORE.test(before)) return true;
+  return WELL_KNOWN_PORTS.has(digits) && isPortPosition(text, start, true);
+}
+
+/**
+ * Would the number rule see the digit run [start, end) as free-standing? Rules that only act on digits
+ * embedded in identifiers (yyyymmdd, epochs) defer to the number rule otherwise, so that a bare
+ * 8- or 10-digit count still becomes <num> like any other count.
+ */
+function isFreeStanding(text: string, start: number, end: number): boolean {
+  const prev = text.charAt(start - 1);
+  const next = text.charAt(end);
+  if (/[\w.]/.test(prev) || (prev === ">" && /<[a-z_]+>$/i.test(text.slice(Math.max(0, start - 32), start)))) {
+    return false;
+  }
+  if ((prev === "-" || prev === "+") && /[\w.>+-]/.test(text.charAt(start - 2))) return false;
+  if (/\w/.test(next)) return false;
+  return !(next === "." && /\d/.test(text.charAt(end + 1)));
+}
+
+function isPodName(name: string): boolean {
+  const segments = name.split("-");
+  if (segments.length < 3) return false;
+  const last = segments[segments.length - 1] ?? "";
+  const prev = segments[segments.length - 2] ?? "";
+  // Kubernetes generated suffixes use a vowel-free alphabet (no 0, 1, 3 either), so words rarely fit it.
+  const generated = (s: string, min: number, max: number) =>
+    s.length >= min && s.length <= max && /^[bcdfghjklmnpqrstvwxz2456789]+$/i.test(s);
+  const mixed = (s: string) => s.length >= 4 && s.length <= 10 && /\d/.test(s) && /[a-z]/i.test(s);
+  const lastOk = generated(last, 5, 5) || mixed(last);
+  const prevOk = generated(prev, 6, 10) || /^\d{6,12}$/.test(prev) || mixed(prev);
+  return lastOk && prevOk;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rules
+// ---------------------------------------------------------------------------------------------------------
+
+/** A quoted string; group `n` captures the quote character. */
+const quoted = (n: number) => `(["'])(?:(?!\\${n})[^\\\\]|\\\\[\\s\\S])*\\${n}`;
+
+const VALUE_CONTEXTS = [
+  String.raw`\b(?:\w+_)?values?["']?\s*(?:[:=]\s*)?`, // value 'x', Numeric value 'abc', input_value='x', "value": "x"
+  String.raw`\bkey\s*[:=]\s*`, // key='x' (but not MySQL "for key 'PRIMARY'", which names an index)
+  String.raw`\bduplicate\s+entry\s*`, // MySQL: Duplicate entry '42' for key 'PRIMARY'
+  String.raw`\binvalid\s+input\s+syntax\s+for\s+\w+(?:\s+\w+){0,4}:\s*`, // Postgres: ... for type integer: "abc"
+  String.raw`\binvalid\s+input\s+value\s+for\s+enum\s+[\w.]+:\s*`,
+  String.raw`\bcould\s+not\s+convert\s+string\s+to\s+\w+:\s*`, // Python float('abc')
+  String.raw`\binvalid\s+literal\s+for\s+\w+\(\)\s+with\s+base\s+(?:\d+|<num>):\s*`, // Python int('abc')
+  String.raw`\bfor\s+input\s+string:\s*`, // Java NumberFormatException
+  String.raw`\bunparseable\s+\w+:\s*`, // Java ParseException
+  String.raw`\b(?:cannot|can't|could\s+not|failed\s+to|unable\s+to)\s+(?:parse|convert|cast)\s*`,
+  String.raw`\bunexpected\s+(?:token|character|char)\s*(?::\s*)?`,
+];
+
+const PAREN_BODY = String.raw`(?:[^()]|\([^()]*\))+`;
+
+const quotedValue: Rule = {
+  name: "quoted_value",
+  description:
+    "Quoted data values in known data contexts -> '<value>': value 'x', Duplicate entry 'x', invalid input syntax " +
+    "for type integer: \"x\", For input string: \"x\", 'x' is not recognized, Key (col)=(x), Failing row contains " +
+    "(x), values: [x]. Quoted identifiers (relation, column, constraint, key 'PRIMARY') are left alone.",
+  pattern: rx(
+    join([
+      `(?=["'])${join(VALUE_CONTEXTS.map((c) => `(?<=${c})`))}${quoted(1)}`,
+      String.raw`(?<![\\\w])${quoted(2)}(?=\s+is\s+not\s+recognized)`, // Snowflake: Date '2024-13-45' is not recognized
+      String.raw`(?<=\bkey\s*\([^()]*\)\s*=\s*\()${PAREN_BODY}(?=\))`, // Postgres: Key (id)=(42) already exists
+      String.raw`(?<=\bfailing\s+row\s+contains\s*\()${PAREN_BODY}(?=\))`, // Postgres not-null / check violations
+      String.raw`(?<=\b(?:row\s+)?values\s*[:=]\s*\[|\b(?:partial_)?unexpected_(?:list|values|counts|index_list)["']?\s*[:=]\s*\[)[^[\]]+(?=\])`,
+    ]),
+  ),
+  replace: (m) => {
+    const quote = m[1] ?? m[2];
+    return quote === undefined ? "<value>" : `${quote}<value>${quote}`;
+  },
+};
+
+const PATH_CHAR = String.raw`[^\s'"\x60,;()[\]{}<>|]`;
+const PATH_END = String.raw`[^\s'"\x60,;()[\]{}<>|.:]`;
+
+const tempPath: Rule = {
+  name: "temp_path",
+  description:
+    "Temporary paths (/tmp/..., /var/tmp/..., /var/folders/..., /dev/shm/..., C:\\...\\AppData\\Local\\Temp\\...) -> <path>",
+  pattern: rx(
+    join([
+      String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.~-]|[\w.~-]/)(?:/private)?(?:/var/folders|/var/tmp|/tmp|/dev/shm)(?![\w.-])(?:/${PATH_CHAR}*${PATH_END})?`,
+      String.raw`(?<![\w.])[a-z]:\\(?:users\\[^\\\s]+\\appdata\\local\\temp|windows\\temp)(?![\w.-])(?:\\${PATH_CHAR}*${PATH_END})?`,
+    ]),
+  ),
+  replace: "<path>",
+};
+
+const airflowRunId: Rule = {
+  name: "airflow_run_id",
+  description:
+    "Airflow run ids: scheduled__, manual__, backfill__, dataset_triggered__, asset_triggered__ with any suffix -> <run_id>",
+  // Airflow run ids may only contain [A-Za-z0-9_.~:+-] (plus % when URL-encoded), so a path or quote ends them.
+  pattern: rx(
+    String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w-])(?:scheduled|manual|backfill|dataset_triggered|asset_triggered)__(?:[\w.~:+%-]*[\w~+%-])?`,
+  ),
+  replace: "<run_id>",
+};
+
+const uuid: Rule = {
+  name: "uuid",
+  description: "UUIDs (8-4-4-4-12 hex, any case) -> <uuid>",
+  pattern: rx(String.raw`${NOT_AFTER_PLACEHOLDER}(?<![0-9a-z])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-z])`),
+  replace: "<uuid>",
+};
+
+const email: Rule = {
+  name: "email",
+  description: "E-mail addresses -> <email>",
+  pattern: rx(String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.+%-])[\w.+%-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?![\w-])`),
+  replace: "<email>",
+};
+
+const timestamp: Rule = {
+  name: "timestamp",
+  description:
+    "Dates with a time of day -> <ts>: ISO 8601 with T or space, fractions, Z/offsets/zone names ([2024-01-02 " +
+    "03:04:05,123], 2024-01-02T03:04:05.123+00:00); basic ISO 20240102T030405Z; 2024-01-02_03-04-05; RFC 2822; " +
+    "Java Date.toString(); syslog; Apache CLF; and a bare time of day 03:04:05",
+  pattern: rx(
+    join([
+      String.raw`(?<!\d)(?:${DATE_YMD}|${DATE_DMY})(?:t|_|\s+)${TIME_HM}${AMPM}${OPT_TZ}(?!\d)`,
+      String.raw`(?<!\d)${DATE_YMD}[t_]${HH2}[-.]${MIN}[-.]${SEC}(?!\d)`,
+      String.raw`(?<!\d)${YEAR}${MM}${DD}(?:t${HH2}${MIN}${SEC}?|_${HH2}${MIN}${SEC})${FRAC}(?:z(?![a-z])|[+-]${HH2}(?::?${MIN})?)?(?!\d)`,
+      String.raw`${OPT_WEEKDAY}(?<!\d)${D1}\s+${MONTH}\.?\s+${YEAR}\s+${TIME_HM}${AMPM}${OPT_TZ}(?!\d)`,
+      String.raw`${WEEKDAY}\s+${MONTH}\s+${D1}\s+${TIME_HMS}(?:\s+[a-z]{2,5})?\s+${YEAR}(?!\d)`,
+      String.raw`${OPT_WEEKDAY}${MONTH}\.?\s+${D1}${ORDINAL},?\s+(?:${YEAR},?\s+)?${TIME_HMS}${AMPM}${OPT_TZ}(?!\d)`,
+      String.raw`(?<!\d)${D1}/${MONTH}/${YEAR}:${TIME_HMS}(?:\s*[+-]\d{4})?(?!\d)`,
+      String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.:])${TIME_HMS}${AMPM}${OPT_TZ}(?![\d:])`,
+    ]),
+  ),
+  replace: "<ts>",
+};
+
+const date: Rule = {
+  name: "date",
+  description:
+    "Calendar dates -> <date>: 2024-01-02, 2024/01/02 (also inside object paths), 02/01/2024, 02.01.2024, " +
+    "2 Jan 2024, Jan 2, 2024, 02-JAN-24 (anywhere, also glued to identifiers: dt=2024-01-02, v2024-01-02)",
+  pattern: rx(
+    join([
+      String.raw`(?<!\d)${DATE_YMD}(?!\d)`,
+      String.raw`(?<!\d)${DATE_DMY}(?!\d)`,
+      String.raw`${OPT_WEEKDAY}(?<!\d)${D1}${ORDINAL}[-\s]+${MONTH}\.?(?:[-\s]+|,\s*)${YEAR}(?!\d)`,
+      String.raw`(?<!\d)${D1}-${MONTH}-\d\d(?!\d)`,
+      String.raw`${OPT_WEEKDAY}${MONTH}\.?\s+${D1}${ORDINAL},?\s+${YEAR}(?!\d)`,
+    ]),
+  ),
+  replace: "<date>",
+};
+
+const OCTET = String.raw`(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)`;
+
+const ip: Rule = {
+  name: "ip",
+  description: "IPv4 (optionally /cidr), IPv6 (full or :: compressed, with a digit) and ip-10-0-0-5 host names -> <ip>",
+  pattern: rx(
+    join([
+      String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.])${OCTET}(?:\.${OCTET}){3}(?:/\d{1,2})?(?![\w]|\.\d)`,
+      String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.-])ip-${OCTET}(?:-${OCTET}){3}(?![\w-])`,
+      // IPv6 candidates are validated in code: the regex alone would also accept "12:34".
+      String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w:.])[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?![\w:]|\.\d)`,
+    ]),
+  ),
+  replace: (m) => {
+    const s = m[0];
+    if (!s.includes(":")) return "<ip>";
+    const groups = s.split(":").length;
+    const compressed = s.split("::").length - 1;
+    const valid =
+      compressed === 1 ? groups <= 9 : compressed === 0 && groups === 8 && !s.startsWith(":") && !s.endsWith(":");
+    return valid && /\d/.test(s) && !s.includes(":::") ? "<ip>" : s;
+  },
+};
+
+const hostPort: Rule = {
+  name: "host_port",
+  description:
+    "Port after a host (db.internal:54321, <ip>:40022, localhost:, user@host:, //host:) or after 'port' -> <port>, " +
+    `unless it is a well-known service port (${[...WELL_KNOWN_PORTS].join(", ")}), which is kept`,
+  pattern: rx(String.raw`(?<=:)\d{1,5}(?!\w|[:.]\d)|(?=\d)(?<=\bport\s*(?:[:=]\s*)?)\d{1,5}(?!\w|\.\d)`),
+  replace: (m, text) => {
+    const port = m[0];
+    if (WELL_KNOWN_PORTS.has(port) || !isPortPosition(text, m.index, false)) return port;
+    return "<port>";
+  },
+};
+
+const pod: Rule = {
+  name: "pod",
+  description:
+    "Kubernetes pod names -> <pod>: any hyphenated name after 'pod'/'pods'/'pod_name' that has a digit or 3+ " +
+    "segments (pod airflow-worker-0), and names ending in two generated segments anywhere " +
+    "(my-dag-task-7f9c8d6b5-x2k9p, etl-job-28457340-x7kq2, etl-run-abc12-xyz9)",
+  pattern: rx(
+    join([
+      String.raw`(?=[a-z0-9])(?<=\bpod(?:s|[_ ]?name)?(?:\s+|\s*[/:=]\s*)["']?(?:[a-z0-9-]+/)?)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?`,
+      String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])`,
+    ]),
+  ),
+  replace: (m, text) => {
+    const name = m[0];
+    if (isPodName(name)) return "<pod>";
+    // Context form: the look-behind only holds when a pod word precedes the name.
+    const inContext = /\bpod(?:s|[_ ]?name)?(?:\s+|\s*[/:=]\s*)["']?(?:[a-z0-9-]+\/)?$/i.test(
+      text.slice(Math.max(0, m.index - WINDOW), m.index),
+    );
+    if (inContext && name.includes("-") && (/\d/.test(name) || name.split("-").length >= 3)) return "<pod>";
+    return name;
+  },
+};
+
+const hex: Rule = {
+  name: "hex",
+  description:
+    "Hex ids and hashes -> <hex>: 0x7f3a..., runs of 7+ hex chars with at least one digit and one letter " +
+    "(so words like 'facade', 'added', 'deadbeef' stay), and any 32/40/64-char hex run",
+  pattern: rx(String.raw`${NOT_AFTER_PLACEHOLDER}(?<![0-9a-z])(?:0x[0-9a-f]+|[0-9a-f]{7,})(?![0-9a-z])`),
+  replace: (m) => {
+    const s = m[0];
+    if (/^0x/i.test(s)) return "<hex>";
+    if (s.length === 32 || s.length === 40 || s.length === 64) return "<hex>";
+    return /\d/.test(s) && /[a-f]/i.test(s) ? "<hex>" : s;
+  },
+};
+
+const embeddedDate: Rule = {
+  name: "embedded_date",
+  description:
+    "yyyymmdd (optionally followed by hhmm[ss]) glued to an identifier -> <date> / <ts> (sales_20240102 -> " +
+    "sales_<date>, export_20240102.csv -> export_<date>.csv); a free-standing 8-digit number is left to the number rule",
+  pattern: rx(String.raw`(?<!\d)${YEAR}${MM}${DD}(?:${HH2}${MIN}(?:${SEC})?)?(?!\d)`),
+  replace: (m, text) => {
+    if (isFreeStanding(text, m.index, m.index + m[0].length)) return m[0];
+    return m[0].length > 8 ? "<ts>" : "<date>";
+  },
+};
+
+const embeddedEpoch: Rule = {
+  name: "embedded_epoch",
+  description:
+    "Epoch seconds/ms/us/ns (10/13/16/19 digits starting with 1) glued to an identifier -> <ts> " +
+    "(application_1704164645123_0042); a free-standing one is a number like any other -> <num>",
+  pattern: rx(String.raw`(?<!\d)1\d{9}(?:\d{3}){0,3}(?!\d)`),
+  replace: (m, text) => (isFreeStanding(text, m.index, m.index + m[0].length) ? m[0] : "<ts>"),
+};
+
+const DUR_NUM = String.raw`(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?`;
+const DUR_WORD = String.raw`(?:nanoseconds?|nanos?|microseconds?|micros?|milliseconds?|millis|msecs?|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?)`;
+const DUR_SHORT = String.raw`(?:ns|us|µs|ms|s|m|h|d)`;
+const DUR_PART = String.raw`${DUR_NUM}(?:\s*${DUR_WORD}|${DUR_SHORT})`;
+
+const duration: Rule = {
+  name: "duration",
+  description:
+    "Durations -> <duration>: 12.5s, 300ms, 5 minutes, 3,600 seconds, 1h30m, 1h 30m 5s, ISO 8601 PT5M / P1D " +
+    "(single-letter units must be attached to the number)",
+  pattern: rx(
+    join([
+      String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.])${DUR_PART}(?:\s*${DUR_PART})*(?!\w)`,
+      String.raw`(?<!\w)p(?:\d+[ymwd])+(?:t(?:\d+(?:\.\d+)?[hms])+)?(?!\w)`,
+      String.raw`(?<!\w)pt(?:\d+(?:\.\d+)?[hms])+(?!\w)`,
+    ]),
+  ),
+  replace: "<duration>",
+};
+
+const sequence: Rule = {
+  name: "sequence",
+  description:
+    "Sequence numbers glued to part/chunk/shard/batch/segment/split/page/attempt/try/worker/executor/replica/" +
+    "partition -> <num> (part-00001.parquet, airflow-worker-3)",
+  pattern: rx(
+    String.raw`(?=\d)(?<=(?<![a-z0-9])(?:part|chunk|shard|batch|segment|split|page|attempt|try|worker|executor|replica|partition)(?:-[a-z])?[-_])\d+(?!\w)`,
+  ),
+  replace: "<num>",
+};
+
+const NUM_CORE = String.raw`(?:\d+(?:-\d+)+|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:e[-+]?\d+)?)`;
+const SIZE_UNIT = String.raw`(?:[kmgtpe]i?b?|b|bytes?)`;
+
+const num: Rule = {
+  name: "number",
+  description:
+    "Any other free-standing number -> <num>, whatever its magnitude: 88, 1,523, -5, 12.5, 1e-3, 10-20, 10GB, " +
+    "1704164645. Kept: HTTP statuses (HTTP 503, status=429, 503 Service Unavailable), SQLSTATE/pgcode, vendor " +
+    "codes (ERROR 1045 (28000), 002003 (42S02), (1213, '...')), errno, exit codes, signals, well-known ports, " +
+    "SQL type sizes (varchar(50)), and digits inside identifiers (sales_2024, orders_v2, utf-8, int64, python3.11)",
+  pattern: rx(String.raw`(?:(?<![\w.>+-])[-+]|(?<![\w.+-])${NOT_AFTER_PLACEHOLDER})${NUM_CORE}(?=${SIZE_UNIT}?(?!\w|\.\d))`),
+  replace: (m, text) => (isMeaningfulNumber(text, m.index, m.index + m[0].length) ? m[0] : "<num>"),
+};
+
+const lowercase: Rule = {
+  name: "lowercase",
+  description: "Lower-case everything (locale-independent)",
+  pattern: /\S+/g,
+  replace: (m) => m[0].toLowerCase(),
+};
+
+const whitespace: Rule = {
+  name: "whitespace",
+  description: "Collapse every whitespace run (spaces, tabs, newlines, NBSP...) to one space and trim",
+  pattern: /\s+/g,
+  replace: (m, text) => (m.index === 0 || m.index + m[0].length === text.length ? "" : " "),
+};
+
+const RULES: readonly Rule[] = [
+  quotedValue,
+  tempPath,
+  airflowRunId,
+  uuid,
+  email,
+  timestamp,
+  date,
+  ip,
+  hostPort,
+  pod,
+  hex,
+  embeddedDate,
+  embeddedEpoch,
+  duration,
+  sequence,
+  num,
+  lowercase,
+  whitespace,
+];
+
+const TRUNCATE = {
+  name: "truncate",
+  description:
+    `Keep only the first ${MAX_MESSAGE_LENGTH} characters (before any other rule; if ` +
+    "placeholders make the result longer, it is cut again and re-normalised)",
+};
+
+export const NORMALIZATION_RULES: readonly { name: string; description: string }[] = Object.freeze(
+  [TRUNCATE, ...RULES].map(({ name, description }) => Object.freeze({ name, description })),
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Engine
+// ---------------------------------------------------------------------------------------------------------
+
+function applyRule(rule: Rule, text: string, hits: NormalizationRuleHit[] | undefined): string {
+  let out = "";
+  let last = 0;
+  const matches: string[] = [];
+  for (const m of text.matchAll(rule.pattern)) {
+    const replacement = typeof rule.replace === "string" ? rule.replace : rule.replace(m, text);
+    if (replacement === m[0]) continue;
+    out += text.slice(last, m.index) + replacement;
+    last = m.index + m[0].length;
+    matches.push(m[0]);
+  }
+  if (matches.length === 0) return text;
+  hits?.push({ rule: rule.name, matches });
+  return out + text.slice(last);
+}
+
+function applyRules(text: string, hits: NormalizationRuleHit[] | undefined): string {
+  let out = text;
+  for (const rule of RULES) out = applyRule(rule, out, hits);
+  return out;
+}
+
+/** Cut at `limit` without splitting a surrogate pair. */
+function truncate(text: string, limit: number, hits: NormalizationRuleHit[] | undefined): string {
+  if (text.length <= limit) return text;
+  const code = text.charCodeAt(limit - 1);
+  const cut = code >= 0xd800 && code <= 0xdbff ? limit - 1 : limit;
+  hits?.push({ rule: TRUNCATE.name, matches: [text.slice(cut)] });
+  return text.slice(0, cut);
+}
+
+/** Room left for the boundary token to be re-normalised after a cut ("5" -> "<num>"). */
+const TRUNCATE_SLACK = 64;
+const MAX_PASSES = 5;
+
+function normalize(message: string | null | undefined, hits: NormalizationRuleHit[] | undefined): string {
+  // The only two characters whose lower-case form is ASCII (KELVIN SIGN -> k, DOTTED CAPITAL I -> i + dot):
+  // fold them first, or lower-casing could create matches the rules did not see.
+  let out = truncate((message ?? "").replace(/\u212a/g, "K").replace(/\u0130/g, "I"), MAX_MESSAGE_LENGTH, hits);
+  // Run the rules to a fixed point, which is what makes normalisation idempotent by construction: a later
+  // rule can create a neighbourhood an earlier rule reacts to ("03:04:05scheduled__" only becomes a run id
+  // once the time is "<ts>"). Realistic messages settle in one pass; the second pass just confirms it.
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    let next = applyRules(out, hits);
+    // Placeholders can be longer than what they replace ("1" -> "<num>"): cut again, with slack.
+    if (next.length > MAX_MESSAGE_LENGTH) next = truncate(next, MAX_MESSAGE_LENGTH - TRUNCATE_SLACK, hits);
+    if (next === out) break;
+    out = next;
+  }
+  return out;
+}
+
+/** Normalise an error message for grouping. null/undefined behave like "". */
+export function normalizeErrorMessage(message: string | null | undefined): string {
+  return normalize(message, undefined);
+}
+
+/** Same as normalizeErrorMessage, plus which rules fired and what they matched (for --explain). */
+export function explainNormalization(message: string | null | undefined): NormalizationExplanation {
+  const rules: NormalizationRuleHit[] = [];
+  const normalized = normalize(message, rules);
+  return { version: FINGERPRINT_VERSION, input: message ?? "", normalized, rules };
+}

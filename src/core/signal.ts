@@ -1,0 +1,131 @@
+/**
+ * From an untrusted signal (a JSON line, an inbox payload, a source mapper's output) to a row of
+ * reporting.notification_signal: validation, deterministic id, fingerprint. Pure.
+ */
+import { createHash } from "node:crypto";
+import { v5 as uuidv5 } from "uuid";
+import { z } from "zod";
+import { fingerprintSignal } from "./fingerprint.js";
+import { type JsonObject, SEVERITIES, type SignalInput, type SignalRow } from "./types.js";
+
+/** Namespace of every signal id (UUIDv5); never change it, or re-ingesting would duplicate signals. */
+export const SIGNAL_ID_NAMESPACE = "3d1f6a52-8c47-4e0e-9a57-0b6f2c1e9d84";
+
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([zZ]|[+-]\d{2}:?\d{2})$/;
+
+const optionalString = (max: number) => z.string().max(max).nullish();
+
+export const signalInputSchema = z.strictObject({
+  source: z.string().trim().min(1, "must not be empty").max(200),
+  signal_type: z.string().trim().min(1, "must not be empty").max(200),
+  severity: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(", ")}` }),
+  occurred_at: z
+    .string()
+    .regex(ISO_WITH_ZONE, "must be an ISO 8601 time with a zone, e.g. 2024-05-01T12:00:00Z")
+    .refine((v) => !Number.isNaN(Date.parse(v)), "is not a valid date"),
+  agency_id: optionalString(200),
+  agency_slug: optionalString(200),
+  job_name: optionalString(1000),
+  run_id: optionalString(1000),
+  task_id: optionalString(1000),
+  stage: optionalString(1000),
+  error_class: optionalString(1000),
+  error_message: z.string().nullish(),
+  summary: z.string().nullish(),
+  details: z.record(z.string(), z.json()).nullish(),
+  dedup_key: optionalString(2000),
+});
+
+export type ParseResult = { ok: true; value: SignalInput } | { ok: false; reason: string };
+
+/** Validates one untrusted signal. The reason names the field and what is expected. */
+export function parseSignalInput(raw: unknown): ParseResult {
+  const parsed = signalInputSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, value: parsed.data as SignalInput };
+  const reason = parsed.error.issues
+    .map((issue) => {
+      if (issue.code === "unrecognized_keys") return `unknown field(s) ${issue.keys.join(", ")}`;
+      const field = issue.path.join(".");
+      if (issue.code === "invalid_type" && issue.input === undefined) return `${field} is required`;
+      return field === "" ? issue.message : `${field} ${issue.message}`;
+    })
+    .join("; ");
+  return { ok: false, reason };
+}
+
+/** Text for Postgres: NUL bytes are rejected by text and jsonb, so they are dropped. */
+function clean(value: string | null | undefined): string | null {
+  if (value === undefined || value === null) return null;
+  return value.includes("\u0000") ? value.replaceAll("\u0000", "") : value;
+}
+
+function cleanEmpty(value: string | null | undefined): string | null {
+  const v = clean(value)?.trim();
+  return v === undefined || v === "" ? null : v;
+}
+
+function cleanJson(value: JsonObject | null | undefined): JsonObject | null {
+  if (value === undefined || value === null) return null;
+  const text = JSON.stringify(value);
+  return text.includes("\\u0000") ? (JSON.parse(text.replaceAll("\\u0000", "")) as JsonObject) : value;
+}
+
+/**
+ * The natural key of a signal: the source's own dedup key, or else a digest of everything that
+ * identifies the event, so that re-ingesting the same line twice is a no-op either way.
+ */
+export function naturalKey(input: SignalInput): string {
+  if (input.dedup_key) return `key|${input.dedup_key}`;
+  const identity = [
+    new Date(input.occurred_at).toISOString(),
+    input.signal_type,
+    input.agency_id ?? "",
+    input.job_name ?? "",
+    input.run_id ?? "",
+    input.task_id ?? "",
+    input.stage ?? "",
+    input.error_class ?? "",
+    input.error_message ?? "",
+  ];
+  return `content|${createHash("sha256").update(JSON.stringify(identity)).digest("hex")}`;
+}
+
+export function signalId(input: SignalInput): string {
+  return uuidv5(`${input.source}|${naturalKey(input)}`, SIGNAL_ID_NAMESPACE);
+}
+
+/** Builds the row to insert: cleaned text, UTC timestamp, deterministic id and fingerprint. */
+export function prepareSignal(input: SignalInput): SignalRow {
+  const agencyId = cleanEmpty(input.agency_id);
+  const signalType = clean(input.signal_type) ?? "";
+  const jobName = cleanEmpty(input.job_name);
+  const stage = cleanEmpty(input.stage);
+  const errorClass = cleanEmpty(input.error_class);
+  const errorMessage = clean(input.error_message);
+  const { fingerprint } = fingerprintSignal({
+    agency_id: agencyId,
+    signal_type: signalType,
+    job_name: jobName,
+    stage,
+    error_class: errorClass,
+    error_message: errorMessage,
+  });
+  return {
+    id: signalId(input),
+    occurred_at: new Date(input.occurred_at).toISOString(),
+    source: clean(input.source) ?? "",
+    signal_type: signalType,
+    severity: input.severity,
+    agency_id: agencyId,
+    agency_slug: cleanEmpty(input.agency_slug),
+    job_name: jobName,
+    run_id: cleanEmpty(input.run_id),
+    task_id: cleanEmpty(input.task_id),
+    stage,
+    error_class: errorClass,
+    error_message: errorMessage,
+    fingerprint,
+    summary: clean(input.summary),
+    details_json: cleanJson(input.details),
+  };
+}

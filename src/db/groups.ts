@@ -1,0 +1,172 @@
+import { ACTIVE_STATUSES, type GroupRow, type GroupStatus } from "../core/types.js";
+import { isoOrNull, type Queryable } from "./db.js";
+import { advisoryLockSql, sortedBuckets } from "./locks.js";
+
+const TABLE = "reporting.notification_signal_group";
+const ACTIVE_SQL = ACTIVE_STATUSES.map((s) => `'${s}'`).join(", ");
+
+/** Columns the grouping engine and user actions write; Slack and reminder bookkeeping is left alone. */
+const LIFECYCLE_COLUMNS = [
+  "status",
+  "current_severity",
+  "agency_slug",
+  "first_seen_at",
+  "last_seen_at",
+  "count_total",
+  "last_signal_id",
+  "acknowledged_at",
+  "acknowledged_by_user_id",
+  "snoozed_until",
+  "opened_notified_at",
+  "last_reminded_at",
+  "last_daily_reminder_date",
+  "last_escalated_at",
+  "closed_at",
+] as const satisfies readonly (keyof GroupRow)[];
+
+const TIMESTAMP_COLUMNS = [
+  "first_seen_at",
+  "last_seen_at",
+  "acknowledged_at",
+  "snoozed_until",
+  "opened_notified_at",
+  "last_reminded_at",
+  "last_escalated_at",
+  "last_slack_updated_at",
+  "closed_at",
+] as const;
+
+/** A database row (Dates) as a GroupRow (ISO text). */
+export function toGroupRow(raw: Record<string, unknown>): GroupRow {
+  const row = { ...raw } as Record<string, unknown>;
+  for (const c of TIMESTAMP_COLUMNS) row[c] = isoOrNull(row[c]);
+  return row as unknown as GroupRow;
+}
+
+/**
+ * Takes the transaction-level grouping locks for these keys, in ascending bucket order. Every writer of
+ * group status takes them first, so two batches can never both open (or reopen) a group for one key.
+ */
+export async function lockGroupKeys(tx: Queryable, fingerprints: Iterable<string>): Promise<void> {
+  const buckets = sortedBuckets(fingerprints);
+  if (buckets.length > 0) await tx.query(advisoryLockSql.lockGroupBuckets, [buckets]);
+}
+
+/**
+ * For each fingerprint: its active group if there is one, else its most recently closed group. Rows
+ * are locked FOR UPDATE. The fingerprint encodes the agency id, so agency is matched by the caller.
+ */
+export async function loadGroupsForUpdate(
+  tx: Queryable,
+  fingerprints: readonly string[],
+): Promise<GroupRow[]> {
+  if (fingerprints.length === 0) return [];
+  const rows = await tx.query<Record<string, unknown>>(
+    `SELECT * FROM ${TABLE}
+     WHERE id IN (
+       SELECT DISTINCT ON (agency_id, fingerprint) id FROM ${TABLE}
+       WHERE fingerprint = ANY($1::text[])
+       ORDER BY agency_id, fingerprint, (status IN (${ACTIVE_SQL})) DESC, closed_at DESC NULLS LAST, first_seen_at DESC
+     )
+     FOR UPDATE`,
+    [fingerprints],
+  );
+  return rows.map(toGroupRow);
+}
+
+/** Every column of GroupRow, in one place for inserts. */
+const GROUP_COLUMNS = [
+  "id",
+  "fingerprint",
+  "agency_id",
+  "job_name",
+  "signal_type",
+  "count_24h",
+  "assigned_to_user_id",
+  "assigned_team_id",
+  "slack_channel_id",
+  "slack_root_ts",
+  "ui_url",
+  "last_slack_updated_at",
+  "slack_message_hash",
+  ...LIFECYCLE_COLUMNS,
+] as const satisfies readonly (keyof GroupRow)[];
+
+export async function insertGroups(tx: Queryable, groups: readonly GroupRow[]): Promise<void> {
+  if (groups.length === 0) return;
+  const columns = GROUP_COLUMNS.join(", ");
+  await tx.query(
+    `INSERT INTO ${TABLE} (${columns})
+     SELECT ${columns} FROM jsonb_populate_recordset(NULL::${TABLE}, $1::jsonb)`,
+    [JSON.stringify(groups)],
+  );
+}
+
+/** Writes the lifecycle columns of existing groups (callers hold their row locks). */
+export async function updateGroupLifecycle(tx: Queryable, groups: readonly GroupRow[]): Promise<void> {
+  if (groups.length === 0) return;
+  const sets = LIFECYCLE_COLUMNS.map((c) => `${c} = r.${c}`).join(", ");
+  await tx.query(
+    `UPDATE ${TABLE} AS g SET ${sets}
+     FROM jsonb_populate_recordset(NULL::${TABLE}, $1::jsonb) AS r
+     WHERE g.id = r.id`,
+    [JSON.stringify(groups)],
+  );
+}
+
+/**
+ * Recomputes count_24h from the signals themselves: signals of the group's key that occurred in the 24
+ * hours before `now` and not before the group's first signal.
+ */
+export async function refreshCount24h(tx: Queryable, groupIds: readonly string[], now: Date): Promise<void> {
+  if (groupIds.length === 0) return;
+  await tx.query(
+    `UPDATE ${TABLE} AS g SET count_24h = c.n
+     FROM (
+       SELECT g2.id, (
+         SELECT count(*)::int FROM reporting.notification_signal s
+         WHERE s.fingerprint = g2.fingerprint
+           AND s.agency_id IS NOT DISTINCT FROM g2.agency_id
+           AND s.occurred_at > $2::timestamptz - interval '24 hours'
+           AND s.occurred_at >= g2.first_seen_at
+       ) AS n
+       FROM ${TABLE} g2 WHERE g2.id = ANY($1::uuid[])
+     ) AS c
+     WHERE g.id = c.id AND g.count_24h IS DISTINCT FROM c.n`,
+    [groupIds, now.toISOString()],
+  );
+}
+
+export async function findGroup(db: Queryable, id: string, forUpdate = false): Promise<GroupRow | null> {
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT * FROM ${TABLE} WHERE id = $1::uuid${forUpdate ? " FOR UPDATE" : ""}`,
+    [id],
+  );
+  return rows[0] ? toGroupRow(rows[0]) : null;
+}
+
+export async function findActiveGroupId(
+  db: Queryable,
+  key: { agency_id: string | null; fingerprint: string },
+): Promise<string | null> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT id FROM ${TABLE}
+     WHERE fingerprint = $1 AND agency_id IS NOT DISTINCT FROM $2 AND status IN (${ACTIVE_SQL})`,
+    [key.fingerprint, key.agency_id],
+  );
+  return rows[0]?.id ?? null;
+}
+
+export async function listGroups(
+  db: Queryable,
+  filter: { statuses?: readonly GroupStatus[]; limit?: number },
+): Promise<GroupRow[]> {
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT * FROM ${TABLE}
+     WHERE ($1::text[] IS NULL OR status = ANY($1::text[]))
+     ORDER BY last_seen_at DESC, id
+     LIMIT $2`,
+    [filter.statuses && filter.statuses.length > 0 ? [...filter.statuses] : null, filter.limit ?? 1000],
+  );
+  return rows.map(toGroupRow);
+}

@@ -1,0 +1,54 @@
+import { isoOrNull, type Queryable } from "./db.js";
+
+export type JobRunStatus = "running" | "succeeded" | "failed" | "skipped" | "interrupted";
+
+export interface JobRunRow {
+  id: string;
+  job_id: string;
+  started_at: string;
+  finished_at: string | null;
+  status: JobRunStatus;
+  summary_json: unknown;
+  error: string | null;
+}
+
+export async function insertJobRun(
+  db: Queryable,
+  run: { id: string; jobId: string; startedAt: Date; status: JobRunStatus },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO reporting.notification_job_run (id, job_id, started_at, status)
+     VALUES ($1::uuid, $2, $3::timestamptz, $4)`,
+    [run.id, run.jobId, run.startedAt.toISOString(), run.status],
+  );
+}
+
+export async function finishJobRun(
+  db: Queryable,
+  run: { id: string; finishedAt: Date; status: JobRunStatus; summary: unknown; error: string | null },
+): Promise<void> {
+  await db.query(
+    `UPDATE reporting.notification_job_run
+     SET finished_at = $2::timestamptz, status = $3, summary_json = $4::jsonb, error = $5
+     WHERE id = $1::uuid`,
+    [run.id, run.finishedAt.toISOString(), run.status, JSON.stringify(run.summary ?? null), run.error],
+  );
+}
+
+export async function listJobRuns(
+  db: Queryable,
+  options: { jobId?: string; limit?: number },
+): Promise<JobRunRow[]> {
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT id, job_id, started_at, finished_at, status, summary_json, error
+     FROM reporting.notification_job_run
+     WHERE ($1::text IS NULL OR job_id = $1)
+     ORDER BY started_at DESC, id
+     LIMIT $2`,
+    [options.jobId ?? null, options.limit ?? 50],
+  );
+  return rows.map(
+    (r) =>
+      ({ ...r, started_at: isoOrNull(r.started_at), finished_at: isoOrNull(r.finished_at) }) as JobRunRow,
+  );
+}

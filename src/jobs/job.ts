@@ -1,0 +1,17 @@
+import type { JsonObject } from "../core/types.js";
+import type { Runtime } from "../runtime.js";
+
+/** A job is a composition root: it gets a runtime, does one batch of work and returns its summary. */
+export interface JobDefinition {
+  id: string;
+  description: string;
+  /** Suggested CronJob schedule (cron syntax) and what it means. */
+  schedule: string;
+  run(runtime: Runtime): Promise<JobResult>;
+}
+
+export interface JobResult {
+  /** "failed" when the job did its work but some of it could not be done (counted in the summary). */
+  outcome: "succeeded" | "failed";
+  summary: JsonObject;
+}

@@ -1,0 +1,62 @@
+import { redactSecrets } from "../config.js";
+import type { JsonObject } from "../core/types.js";
+import { finishJobRun, insertJobRun } from "../db/job-runs.js";
+import { JOB_LOCK_NAMESPACE } from "../db/locks.js";
+import type { Runtime } from "../runtime.js";
+import type { JobDefinition } from "./job.js";
+
+export interface JobRunOutcome {
+  job: string;
+  run_id: string;
+  status: "succeeded" | "failed" | "skipped";
+  now: string;
+  summary: JsonObject;
+}
+
+/**
+ * Runs one job under its advisory lock and records the run. A second concurrent run of the same job
+ * finds the lock taken, records itself as skipped and returns. An exception is recorded, then rethrown
+ * for the CLI to report.
+ */
+export async function runJob(job: JobDefinition, runtime: Runtime): Promise<JobRunOutcome> {
+  const { db, log, now, runId } = runtime;
+  const base = { job: job.id, run_id: runId, now: now.toISOString() };
+  // The run's end is its `now` plus the time it took, so replays with --now keep sensible durations.
+  const t0 = performance.now();
+  const finishedAt = () => new Date(now.getTime() + Math.round(performance.now() - t0));
+  const release = await db.tryAdvisoryLock(`${JOB_LOCK_NAMESPACE}${job.id}`);
+  if (release === null) {
+    log.info("another run of this job holds its lock; skipped");
+    await insertJobRun(db, { id: runId, jobId: job.id, startedAt: now, status: "skipped" });
+    return { ...base, status: "skipped", summary: { reason: "another run of this job is in progress" } };
+  }
+  try {
+    await insertJobRun(db, { id: runId, jobId: job.id, startedAt: now, status: "running" });
+    try {
+      const result = await job.run(runtime);
+      await finishJobRun(db, {
+        id: runId,
+        finishedAt: finishedAt(),
+        status: result.outcome,
+        summary: result.summary,
+        error: null,
+      });
+      return { ...base, status: result.outcome, summary: result.summary };
+    } catch (error) {
+      const message = redactSecrets(
+        error instanceof Error ? error.message : String(error),
+        runtime.config.secrets,
+      );
+      await finishJobRun(db, {
+        id: runId,
+        finishedAt: finishedAt(),
+        status: "failed",
+        summary: null,
+        error: message,
+      }).catch((recordError: unknown) => log.error({ err: recordError }, "could not record the failed run"));
+      throw error;
+    }
+  } finally {
+    await release();
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Generic ingestion of JSON-lines signals (`observability ingest --file`). The input is streamed: at
+ * most one batch is held in memory, and each batch commits in its own transaction.
+ */
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import { parseSignalInput, prepareSignal } from "../core/signal.js";
+import type { SignalRow } from "../core/types.js";
+import type { Db } from "../db/db.js";
+import { type BatchResult, type IngestOptions, ingestSignalBatch } from "../db/ingest.js";
+
+export interface RejectedLine {
+  line: number;
+  reason: string;
+}
+
+export interface IngestSummary {
+  received: number;
+  inserted: number;
+  duplicates: number;
+  rejected: number;
+  opened: number;
+  attached: number;
+  reopened: number;
+  escalated: number;
+  /** The first rejected lines (at most `MAX_REPORTED_REJECTIONS`), with their reasons. */
+  rejections: RejectedLine[];
+}
+
+export const MAX_REPORTED_REJECTIONS = 100;
+export const DEFAULT_BATCH_SIZE = 5_000;
+/** Flush a batch early when its text passes this size, so a few huge lines cannot exhaust memory. */
+const MAX_BATCH_CHARS = 16 * 1024 * 1024;
+
+export function emptySummary(): IngestSummary {
+  return {
+    received: 0,
+    inserted: 0,
+    duplicates: 0,
+    rejected: 0,
+    opened: 0,
+    attached: 0,
+    reopened: 0,
+    escalated: 0,
+    rejections: [],
+  };
+}
+
+export function addBatch(summary: IngestSummary, batch: BatchResult): void {
+  summary.inserted += batch.inserted;
+  summary.duplicates += batch.duplicates;
+  summary.opened += batch.opened;
+  summary.attached += batch.attached;
+  summary.reopened += batch.reopened;
+  summary.escalated += batch.escalated;
+}
+
+export function addRejection(summary: IngestSummary, rejection: RejectedLine): void {
+  summary.rejected += 1;
+  if (summary.rejections.length < MAX_REPORTED_REJECTIONS) summary.rejections.push(rejection);
+}
+
+/** Parses one line: JSON, then the signal schema. */
+export function parseSignalLine(text: string): { ok: true; row: SignalRow } | { ok: false; reason: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, reason: `invalid JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const parsed = parseSignalInput(raw);
+  return parsed.ok ? { ok: true, row: prepareSignal(parsed.value) } : parsed;
+}
+
+export async function ingestJsonLines(
+  db: Db,
+  input: Readable,
+  options: IngestOptions & {
+    batchSize?: number;
+    onRejected?: (rejection: RejectedLine) => void;
+    onBatch?: (summary: IngestSummary) => void;
+  },
+): Promise<IngestSummary> {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const summary = emptySummary();
+  let batch: SignalRow[] = [];
+  let batchChars = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const rows = batch;
+    batch = [];
+    batchChars = 0;
+    addBatch(summary, await ingestSignalBatch(db, rows, options));
+    options.onBatch?.(summary);
+  };
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let lineNumber = 0;
+  for await (const text of lines) {
+    lineNumber += 1;
+    if (text.trim() === "") continue;
+    summary.received += 1;
+    const parsed = parseSignalLine(text);
+    if (!parsed.ok) {
+      const rejection = { line: lineNumber, reason: parsed.reason };
+      addRejection(summary, rejection);
+      options.onRejected?.(rejection);
+      continue;
+    }
+    batch.push(parsed.row);
+    batchChars += text.length;
+    if (batch.length >= batchSize || batchChars >= MAX_BATCH_CHARS) await flush();
+  }
+  await flush();
+  return summary;
+}

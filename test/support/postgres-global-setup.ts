@@ -1,0 +1,51 @@
+/**
+ * Once per test run (postgres project): build a template database with the full schema, so that each test
+ * file can clone its own database from it in milliseconds.
+ */
+import pg from "pg";
+import type { TestProject } from "vitest/node";
+import { migrate } from "../../src/db/migrate.js";
+import { openPostgres } from "../../src/db/postgres.js";
+
+export const TEMPLATE_DB = "observability_test_template";
+
+export function adminUrl(): string {
+  return process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+}
+
+export function databaseUrl(name: string): string {
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    postgresAdminUrl: string;
+    postgresTemplate: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new Error(
+      `the postgres test project needs PostgreSQL at ${adminUrl()} (set TEST_DATABASE_URL): ${(error as Error).message}`,
+    );
+  }
+  await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
+  const db = await openPostgres(databaseUrl(TEMPLATE_DB), { max: 1 });
+  await migrate(db, { withCore: true });
+  await db.close();
+  // Leftovers of runs that were killed before their teardown.
+  const stale = await admin.query<{ datname: string }>(
+    "SELECT datname FROM pg_database WHERE datname LIKE 'obs_t_%'",
+  );
+  for (const row of stale.rows) await admin.query(`DROP DATABASE IF EXISTS ${row.datname} WITH (FORCE)`);
+  await admin.end();
+  project.provide("postgresAdminUrl", adminUrl());
+  project.provide("postgresTemplate", TEMPLATE_DB);
+}
