@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GroupRow, SignalRow } from "../src/core/types.js";
 import { listActivity } from "../src/db/activity.js";
@@ -313,6 +314,38 @@ describe("ingestSignalBatch", () => {
     );
     g = await only(j);
     expect(g).toMatchObject({ count_total: 5, count_24h: 2 });
+  });
+
+  it("keeps count_24h equal to a full recount over any sequence of batches and clocks", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            nowHours: fc.integer({ min: 0, max: 96 }),
+            signalHours: fc.array(fc.integer({ min: -30, max: 0 }), { minLength: 1, maxLength: 6 }),
+          }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        async (batches) => {
+          const j = job();
+          for (const b of batches) {
+            const now = addHours(T0, b.nowHours);
+            const rows = b.signalHours.map((h) => row({ job_name: j, occurred_at: addHours(now, h) }));
+            await ingestSignalBatch(t.db, rows, opts(now, { reopenWindowHours: 1000 }));
+            const g = await only(j);
+            const [full] = await t.db.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM reporting.notification_signal
+               WHERE job_name = $1 AND occurred_at > $2::timestamptz - interval '24 hours'
+                 AND occurred_at >= $3::timestamptz`,
+              [j, now, g.first_seen_at],
+            );
+            expect(g.count_24h).toBe(full?.n);
+            expect(g.count_24h_as_of).toBe(new Date(now).toISOString());
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it("records user actions as user activity and refuses illegal transitions", async () => {

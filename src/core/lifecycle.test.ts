@@ -63,6 +63,7 @@ function group(overrides: Partial<GroupRow> = {}): GroupRow {
     last_seen_at: iso(T0),
     count_total: 1,
     count_24h: 1,
+    count_24h_as_of: null,
     last_signal_id: "sig-0",
     assigned_to_user_id: null,
     assigned_team_id: null,
@@ -240,8 +241,73 @@ describe("decideGrouping", () => {
     });
   });
 
+  describe("count_24h", () => {
+    const now = T0 + 30 * HOUR;
+    const nowIso = iso(now);
+
+    it("a new group counts its signals of the last 24 hours", () => {
+      const d = decideGrouping(
+        null,
+        [sig(now - 25 * HOUR), sig(now - 24 * HOUR), sig(now - 23 * HOUR), sig(now)],
+        ctx({ now }),
+      );
+      expect(d.inserts[0]).toMatchObject({ count_24h: 2, count_24h_as_of: nowIso, count_total: 4 });
+      expect(d.countAdjustments).toEqual([]);
+    });
+
+    it("adds exactly when the previous count is for the same now", () => {
+      const g = group({ count_24h: 7, count_24h_as_of: nowIso, count_total: 9 });
+      const d = decideGrouping(g, [sig(now - 25 * HOUR), sig(now - HOUR)], ctx({ now }));
+      expect(d.updates[0]).toMatchObject({ count_24h: 8, count_24h_as_of: nowIso });
+      expect(d.countAdjustments).toEqual([]);
+    });
+
+    it("asks the database for the signals that left the window since the previous count", () => {
+      const asOf = now - 3 * HOUR;
+      const g = group({ count_24h: 7, count_24h_as_of: iso(asOf), count_total: 9 });
+      // In the old window but not the new one: counted now, subtracted by the decay count.
+      const d = decideGrouping(
+        g,
+        [sig(now - 26 * HOUR), sig(now - HOUR), sig(now - 28 * HOUR)],
+        ctx({ now }),
+      );
+      expect(d.updates[0]).toMatchObject({ count_24h: 9, count_24h_as_of: nowIso });
+      expect(d.countAdjustments).toEqual([
+        {
+          groupId: g.id,
+          kind: "decay",
+          after: iso(asOf - 24 * HOUR),
+          until: iso(now - 24 * HOUR),
+          minOccurredAt: g.first_seen_at,
+        },
+      ]);
+    });
+
+    it.each([
+      ["unknown", null],
+      ["in the future (a replay going back in time)", iso(T0 + 40 * HOUR)],
+    ])("recounts when the previous count's time is %s", (_label, asOf) => {
+      const g = group({ count_24h: 7, count_24h_as_of: asOf, count_total: 9 });
+      const d = decideGrouping(g, [sig(now - HOUR)], ctx({ now }));
+      expect(d.countAdjustments).toEqual([
+        { groupId: g.id, kind: "recount", after: iso(now - 24 * HOUR), minOccurredAt: g.first_seen_at },
+      ]);
+    });
+
+    it("recounts when a late signal moves first_seen_at back", () => {
+      const g = group({ count_24h: 1, count_24h_as_of: nowIso, first_seen_at: iso(now - HOUR) });
+      const d = decideGrouping(g, [sig(now - 2 * HOUR)], ctx({ now }));
+      expect(d.countAdjustments).toMatchObject([{ kind: "recount", minOccurredAt: iso(now - 2 * HOUR) }]);
+    });
+  });
+
   it("does nothing for an empty batch", () => {
-    expect(decideGrouping(null, [], ctx())).toEqual({ inserts: [], updates: [], activities: [] });
+    expect(decideGrouping(null, [], ctx())).toEqual({
+      inserts: [],
+      updates: [],
+      activities: [],
+      countAdjustments: [],
+    });
   });
 });
 

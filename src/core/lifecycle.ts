@@ -14,6 +14,7 @@ import {
 } from "./types.js";
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /** What the grouping engine needs of a freshly inserted signal. */
 export interface GroupingSignal {
@@ -34,12 +35,22 @@ export interface GroupingContext {
   newId: () => string;
 }
 
+/**
+ * A count the database must finish before count_24h is exact: `recount` replaces count_24h with the number
+ * of the key's signals in (now - 24h, now] not before first_seen_at; `decay` subtracts the signals that
+ * left the window since count_24h_as_of, i.e. those in (after, until].
+ */
+export type CountAdjustment =
+  | { groupId: string; kind: "recount"; after: string; minOccurredAt: string }
+  | { groupId: string; kind: "decay"; after: string; until: string; minOccurredAt: string };
+
 export interface KeyDecision {
   /** Groups to insert (new) and to update (existing, full new state). */
   inserts: GroupRow[];
   updates: GroupRow[];
   /** opened / reopened / escalated, each caused by one signal; every other new signal attached. */
   activities: ActivityRow[];
+  countAdjustments: CountAdjustment[];
 }
 
 /** The UI page of a group: APP_BASE_URL + /signal-groups/<id>, or null without a base URL. */
@@ -76,6 +87,7 @@ export function decideGrouping(
     inserts: [],
     updates: [],
     activities: [],
+    countAdjustments: [],
   };
   const signals = [...newSignals].sort(byOccurrence);
   const first = signals[0];
@@ -127,6 +139,7 @@ function openGroup(decision: KeyDecision, signals: GroupingSignal[], ctx: Groupi
     last_seen_at: first.occurred_at,
     count_total: 0,
     count_24h: 0,
+    count_24h_as_of: null,
     last_signal_id: null,
     assigned_to_user_id: null,
     assigned_team_id: null,
@@ -230,7 +243,46 @@ function attach(
     }
     next = { ...next, current_severity: top };
   }
-  return next;
+  return withCount24h(decision, group, next, signals, ctx.now);
+}
+
+/**
+ * count_24h = the key's signals that occurred in the 24 hours before `now` and not before the group's
+ * first signal. Kept exact without recounting everything: from the previous value and the `now` it was
+ * computed for, plus the new signals, minus (in the database) the signals that left the window since.
+ */
+function withCount24h(
+  decision: KeyDecision,
+  before: GroupRow,
+  after: GroupRow,
+  added: readonly GroupingSignal[],
+  now: Date,
+): GroupRow {
+  const nowMs = now.getTime();
+  const windowStart = nowMs - DAY_MS;
+  const asOf = before.count_24h_as_of === null ? null : Date.parse(before.count_24h_as_of);
+  const next = { ...after, count_24h_as_of: now.toISOString() };
+  const countAfter = (from: number) => added.filter((s) => Date.parse(s.occurred_at) > from).length;
+  if (before.count_total === 0) return { ...next, count_24h: countAfter(windowStart) };
+  const firstSeenMovedBack = Date.parse(after.first_seen_at) < Date.parse(before.first_seen_at);
+  if (asOf === null || asOf > nowMs || firstSeenMovedBack) {
+    decision.countAdjustments.push({
+      groupId: after.id,
+      kind: "recount",
+      after: new Date(windowStart).toISOString(),
+      minOccurredAt: after.first_seen_at,
+    });
+    return next;
+  }
+  if (asOf === nowMs) return { ...next, count_24h: before.count_24h + countAfter(windowStart) };
+  decision.countAdjustments.push({
+    groupId: after.id,
+    kind: "decay",
+    after: new Date(asOf - DAY_MS).toISOString(),
+    until: new Date(windowStart).toISOString(),
+    minOccurredAt: after.first_seen_at,
+  });
+  return { ...next, count_24h: before.count_24h + countAfter(asOf - DAY_MS) };
 }
 
 function activity(

@@ -81,6 +81,8 @@ export interface GroupRow {
   last_seen_at: string;
   count_total: number;
   count_24h: number;
+  /** The `now` count_24h was computed for (backend-only; null forces a full recount). */
+  count_24h_as_of: string | null;
   last_signal_id: string | null;
   assigned_to_user_id: string | null;
   assigned_team_id: string | null;

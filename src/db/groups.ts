@@ -13,6 +13,8 @@ const LIFECYCLE_COLUMNS = [
   "first_seen_at",
   "last_seen_at",
   "count_total",
+  "count_24h",
+  "count_24h_as_of",
   "last_signal_id",
   "acknowledged_at",
   "acknowledged_by_user_id",
@@ -34,6 +36,7 @@ const TIMESTAMP_COLUMNS = [
   "last_escalated_at",
   "last_slack_updated_at",
   "closed_at",
+  "count_24h_as_of",
 ] as const;
 
 /** A database row (Dates) as a GroupRow (ISO text). */
@@ -81,7 +84,6 @@ const GROUP_COLUMNS = [
   "agency_id",
   "job_name",
   "signal_type",
-  "count_24h",
   "assigned_to_user_id",
   "assigned_team_id",
   "slack_channel_id",
@@ -114,27 +116,47 @@ export async function updateGroupLifecycle(tx: Queryable, groups: readonly Group
   );
 }
 
-/**
- * Recomputes count_24h from the signals themselves: signals of the group's key that occurred in the 24
- * hours before `now` and not before the group's first signal.
- */
-export async function refreshCount24h(tx: Queryable, groupIds: readonly string[], now: Date): Promise<void> {
-  if (groupIds.length === 0) return;
-  await tx.query(
-    `UPDATE ${TABLE} AS g SET count_24h = c.n
-     FROM (
-       SELECT g2.id, (
-         SELECT count(*)::int FROM reporting.notification_signal s
-         WHERE s.fingerprint = g2.fingerprint
-           AND s.agency_id IS NOT DISTINCT FROM g2.agency_id
-           AND s.occurred_at > $2::timestamptz - interval '24 hours'
-           AND s.occurred_at >= g2.first_seen_at
-       ) AS n
-       FROM ${TABLE} g2 WHERE g2.id = ANY($1::uuid[])
-     ) AS c
-     WHERE g.id = c.id AND g.count_24h IS DISTINCT FROM c.n`,
-    [groupIds, now.toISOString()],
+export interface SignalRangeCount {
+  groupId: string;
+  fingerprint: string;
+  agency_id: string | null;
+  /** Count signals with after < occurred_at <= until (until null: no upper bound) and occurred_at >= minOccurredAt. */
+  after: string;
+  until: string | null;
+  minOccurredAt: string;
+}
+
+/** Counts the signals of each group's key in a time range, for all groups in one statement. */
+export async function countSignalsInRanges(
+  tx: Queryable,
+  ranges: readonly SignalRangeCount[],
+): Promise<Map<string, number>> {
+  if (ranges.length === 0) return new Map();
+  const rows = await tx.query<{ group_id: string; n: number }>(
+    `SELECT r.group_id, (
+       SELECT count(*)::int FROM reporting.notification_signal s
+       WHERE s.fingerprint = r.fingerprint
+         AND s.agency_id IS NOT DISTINCT FROM r.agency_id
+         AND s.occurred_at > r.after
+         AND (r.until IS NULL OR s.occurred_at <= r.until)
+         AND s.occurred_at >= r.min_occurred_at
+     ) AS n
+     FROM jsonb_to_recordset($1::jsonb)
+       AS r(group_id text, fingerprint text, agency_id text, after timestamptz, until timestamptz, min_occurred_at timestamptz)`,
+    [
+      JSON.stringify(
+        ranges.map((r) => ({
+          group_id: r.groupId,
+          fingerprint: r.fingerprint,
+          agency_id: r.agency_id,
+          after: r.after,
+          until: r.until,
+          min_occurred_at: r.minOccurredAt,
+        })),
+      ),
+    ],
   );
+  return new Map(rows.map((r) => [r.group_id, r.n]));
 }
 
 export async function findGroup(db: Queryable, id: string, forUpdate = false): Promise<GroupRow | null> {

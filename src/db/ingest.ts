@@ -3,16 +3,16 @@
  * locks the affected keys in a fixed order, lets core/lifecycle decide, and writes groups and activity.
  */
 import { v7 as uuidv7 } from "uuid";
-import { decideGrouping, type GroupingSignal } from "../core/lifecycle.js";
+import { type CountAdjustment, decideGrouping, type GroupingSignal } from "../core/lifecycle.js";
 import type { ActivityRow, GroupRow, SignalRow } from "../core/types.js";
 import { sqlState } from "../errors.js";
 import { insertActivities } from "./activity.js";
 import type { Db, Queryable } from "./db.js";
 import {
+  countSignalsInRanges,
   insertGroups,
   loadGroupsForUpdate,
   lockGroupKeys,
-  refreshCount24h,
   updateGroupLifecycle,
 } from "./groups.js";
 import { insertSignals } from "./signals.js";
@@ -131,12 +131,15 @@ export async function ingestSignalsInTransaction(
   const inserts: GroupRow[] = [];
   const updates: GroupRow[] = [];
   const activities: ActivityRow[] = [];
+  const adjustments: CountAdjustment[] = [];
   for (const [key, signals] of byKey) {
     const decision = decideGrouping(existing.get(key) ?? null, signals, ctx);
     inserts.push(...decision.inserts);
     updates.push(...decision.updates);
     activities.push(...decision.activities);
+    adjustments.push(...decision.countAdjustments);
   }
+  await finishCounts(tx, [...inserts, ...updates], adjustments);
   for (const a of activities) {
     if (a.action === "opened" || a.action === "reopened" || a.action === "escalated") result[a.action] += 1;
   }
@@ -147,7 +150,31 @@ export async function ingestSignalsInTransaction(
   await updateGroupLifecycle(tx, updates);
   await insertActivities(tx, activities);
   result.groupIds = [...inserts, ...updates].map((g) => g.id);
-  await refreshCount24h(tx, result.groupIds, options.now);
   await options.alsoInTransaction?.(tx);
   return result;
+}
+
+/** Applies the counts only the database can give (signals of earlier batches) to the groups in place. */
+async function finishCounts(tx: Queryable, groups: GroupRow[], adjustments: readonly CountAdjustment[]) {
+  if (adjustments.length === 0) return;
+  const byId = new Map(groups.map((g) => [g.id, g]));
+  const counts = await countSignalsInRanges(
+    tx,
+    adjustments.map((a) => {
+      const g = byId.get(a.groupId);
+      return {
+        groupId: a.groupId,
+        fingerprint: g?.fingerprint ?? "",
+        agency_id: g?.agency_id ?? null,
+        after: a.after,
+        until: a.kind === "decay" ? a.until : null,
+        minOccurredAt: a.minOccurredAt,
+      };
+    }),
+  );
+  for (const a of adjustments) {
+    const g = byId.get(a.groupId);
+    const n = counts.get(a.groupId) ?? 0;
+    if (g) g.count_24h = a.kind === "recount" ? n : g.count_24h - n;
+  }
 }

@@ -53,6 +53,7 @@ export const EXPECTED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
     "closed_at",
     "last_slack_updated_at",
     "slack_message_hash",
+    "count_24h_as_of",
   ],
   notification_signal_group_activity: [
     "id",
