@@ -24,10 +24,13 @@
  * Snowflake 002003), errno, exit codes, signals, well-known service ports, SQL type sizes, digits inside
  * identifiers (sales_2024, orders_v2, utf-8, int64).
  *
- * Properties the rules are written for (and tested against): idempotence (normalising a normalised string
- * changes nothing), insensitivity to case and to the kind/amount of whitespace, and linear running time on
- * hostile input (every quantified pattern is anchored by a look-behind to the start of its run, so no
- * pattern is retried from every position of a long run).
+ * Properties the rules are written for (and tested against):
+ * - idempotence: the rules are run to a fixed point, so normalising a normalised string changes nothing;
+ * - insensitivity to case and to the kind and amount of whitespace (lower-casing and whitespace collapse run
+ *   last; every rule is case-insensitive and matches whitespace with \s);
+ * - robustness on hostile input: only the first MAX_MESSAGE_LENGTH characters are looked at, and patterns
+ *   that start with a quantifier are anchored by a look-behind to the start of their run (or guarded by a
+ *   look-ahead), so no pattern is retried from every position of a long run.
  */
 
 /** Bump whenever a rule change alters the output for some input: fingerprints are only comparable within one version. */
@@ -72,9 +75,9 @@ const join = (parts: readonly string[]): string => `(?:${parts.join("|")})`;
 // ---------------------------------------------------------------------------------------------------------
 
 const YEAR = String.raw`(?:19|20)\d\d`;
-const MM = String.raw`(?:0[1-9]|1[0-2])`;
+const MM = "(?:0[1-9]|1[0-2])";
 const DD = String.raw`(?:0[1-9]|[12]\d|3[01])`;
-const M1 = String.raw`(?:1[0-2]|0?[1-9])`;
+const M1 = "(?:1[0-2]|0?[1-9])";
 const D1 = String.raw`(?:3[01]|[12]\d|0?[1-9])`;
 const HH = String.raw`(?:2[0-3]|[01]?\d)`;
 const HH2 = String.raw`(?:2[0-3]|[01]\d)`;
@@ -84,14 +87,16 @@ const FRAC = String.raw`(?:[.,]\d+)?`;
 const TIME_HM = `${HH}:${MIN}(?::${SEC}${FRAC})?`;
 const TIME_HMS = `${HH}:${MIN}:${SEC}${FRAC}`;
 const AMPM = String.raw`(?:\s*[ap]\.?m\.?(?![a-z]))?`;
-const TZ_NAME = String.raw`(?:utc|gmt|z|cet|cest|eet|eest|wet|west|bst|ist|est|edt|cst|cdt|mst|mdt|pst|pdt|akst|akdt|hst|jst|kst|aest|aedt|awst|nzst|nzdt|msk|sgt|hkt)`;
+const TZ_NAME =
+  "(?:utc|gmt|z|cet|cest|eet|eest|wet|west|bst|ist|est|edt|cst|cdt|mst|mdt|pst|pdt|akst|akdt|hst|jst|kst|aest|aedt|awst|nzst|nzdt|msk|sgt|hkt)";
 const TZ = join([
   String.raw`\s*[+-]${HH2}:?${MIN}(?!\d)`,
   String.raw`[+-]${HH2}(?!\d)`,
   String.raw`\s*${TZ_NAME}(?![a-z])(?:[+-]${HH}(?::?${MIN})?(?!\d))?`,
 ]);
 const OPT_TZ = `${TZ}?`;
-const MONTH = String.raw`(?<![a-z])(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![a-z])`;
+const MONTH =
+  "(?<![a-z])(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![a-z])";
 const WEEKDAY = String.raw`(?<![a-z])(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)(?![a-z])\.?`;
 const OPT_WEEKDAY = String.raw`(?:${WEEKDAY},?\s+)?`;
 const ORDINAL = "(?:st|nd|rd|th)?";
@@ -190,7 +195,7 @@ function isPortPosition(text: string, start: number, allowBareLabel: boolean): b
 
 // Words after which a number is a code, not a count. Kept to explicit code-ish words: "error: 5" stays a count.
 const CODE_BEFORE = new RegExp(
-  String.raw`(?:` +
+  "(?:" +
     [
       String.raw`\bhttps?/`, // the protocol version in HTTP/1.1
       String.raw`\bhttp(?:/\d(?:\.\d)?)?(?:\s?(?:error|status))?(?:\s?code)?`, // HTTP 503, HTTP/1.1 503, HTTP Error 503
@@ -205,20 +210,20 @@ const CODE_BEFORE = new RegExp(
 const ERROR_WORD_BEFORE = /\berror\s$/i;
 const HTTP_REASON_AFTER = new RegExp(
   String.raw`^\s?(?:bad request|unauthorized|payment required|forbidden|not found|method not allowed|not acceptable|` +
-    String.raw`proxy authentication required|request time-?out|conflict|precondition failed|payload too large|` +
-    String.raw`request entity too large|uri too long|unsupported media type|range not satisfiable|expectation failed|` +
-    String.raw`unprocessable (?:entity|content)|failed dependency|upgrade required|precondition required|too many requests|` +
-    String.raw`request header fields too large|unavailable for legal reasons|internal server error|not implemented|` +
-    String.raw`bad gateway|service unavailable|gateway time-?out|http version not supported|insufficient storage|` +
+    "proxy authentication required|request time-?out|conflict|precondition failed|payload too large|" +
+    "request entity too large|uri too long|unsupported media type|range not satisfiable|expectation failed|" +
+    "unprocessable (?:entity|content)|failed dependency|upgrade required|precondition required|too many requests|" +
+    "request header fields too large|unavailable for legal reasons|internal server error|not implemented|" +
+    "bad gateway|service unavailable|gateway time-?out|http version not supported|insufficient storage|" +
     String.raw`network authentication required|(?:client|server) error|error responses?)\b`,
   "i",
 );
 /** "1045 (28000)" (MySQL), "002003 (42S02)" (Snowflake): vendor code followed by its SQLSTATE. */
 const SQLSTATE_IN_PARENS_AFTER = /^\s?\([0-9a-z]{5}\)/i;
 const VENDOR_CODE_BEFORE_PARENS = /(?:^|[^\w.])\d{4,6}\s?\($/;
-/** pymysql-style exception args: (1213, 'Deadlock found ...'). */
+/** Exception args tuples: (1213, 'Deadlock found ...') from pymysql, (550, b'5.1.1 User unknown') from smtplib. */
 const TUPLE_CODE_BEFORE = /\(\s?$/;
-const TUPLE_CODE_AFTER = /^\s?,\s?['"]/;
+const TUPLE_CODE_AFTER = /^\s?,\s?b?['"]/;
 /** Sizes in SQL types are schema, not data: varchar(50), numeric(10, 2). */
 const SQL_TYPE_PARAM_BEFORE =
   /\b(?:character varying|varchar2?|nvarchar2?|n?char|character|numeric|decimal|number|dec|varbinary|binary|bit|float|timestamp|datetime2|time|interval|string)\s?\(\s?(?:\d+\s?,\s?)?$/i;
@@ -245,7 +250,10 @@ function isMeaningfulNumber(text: string, start: number, end: number): boolean {
 function isFreeStanding(text: string, start: number, end: number): boolean {
   const prev = text.charAt(start - 1);
   const next = text.charAt(end);
-  if (/[\w.]/.test(prev) || (prev === ">" && /<[a-z_]+>$/i.test(text.slice(Math.max(0, start - 32), start)))) {
+  if (
+    /[\w.]/.test(prev) ||
+    (prev === ">" && /<[a-z_]+>$/i.test(text.slice(Math.max(0, start - 32), start)))
+  ) {
     return false;
   }
   if ((prev === "-" || prev === "+") && /[\w.>+-]/.test(text.charAt(start - 2))) return false;
@@ -275,7 +283,9 @@ function isPodName(name: string): boolean {
 const quoted = (n: number) => `(["'])(?:(?!\\${n})[^\\\\]|\\\\[\\s\\S])*\\${n}`;
 
 const VALUE_CONTEXTS = [
-  String.raw`\b(?:\w+_)?values?["']?\s*(?:[:=]\s*)?`, // value 'x', Numeric value 'abc', input_value='x', "value": "x"
+  // value 'x', Numeric value 'abc', input_value='x', "value": "x" (a separator is required, so the quote
+  // closing "value" itself never opens a data value)
+  String.raw`\b(?:\w+_)?values?(?:["']?\s*[:=]\s*|\s+)`,
   String.raw`\bkey\s*[:=]\s*`, // key='x' (but not MySQL "for key 'PRIMARY'", which names an index)
   String.raw`\bduplicate\s+entry\s*`, // MySQL: Duplicate entry '42' for key 'PRIMARY'
   String.raw`\binvalid\s+input\s+syntax\s+for\s+\w+(?:\s+\w+){0,4}:\s*`, // Postgres: ... for type integer: "abc"
@@ -294,7 +304,7 @@ const quotedValue: Rule = {
   name: "quoted_value",
   description:
     "Quoted data values in known data contexts -> '<value>': value 'x', Duplicate entry 'x', invalid input syntax " +
-    "for type integer: \"x\", For input string: \"x\", 'x' is not recognized, Key (col)=(x), Failing row contains " +
+    'for type integer: "x", For input string: "x", \'x\' is not recognized, Key (col)=(x), Failing row contains ' +
     "(x), values: [x]. Quoted identifiers (relation, column, constraint, key 'PRIMARY') are left alone.",
   pattern: rx(
     join([
@@ -341,14 +351,18 @@ const airflowRunId: Rule = {
 const uuid: Rule = {
   name: "uuid",
   description: "UUIDs (8-4-4-4-12 hex, any case) -> <uuid>",
-  pattern: rx(String.raw`${NOT_AFTER_PLACEHOLDER}(?<![0-9a-z])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-z])`),
+  pattern: rx(
+    `${NOT_AFTER_PLACEHOLDER}(?<![0-9a-z])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-z])`,
+  ),
   replace: "<uuid>",
 };
 
 const email: Rule = {
   name: "email",
   description: "E-mail addresses -> <email>",
-  pattern: rx(String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.+%-])[\w.+%-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?![\w-])`),
+  pattern: rx(
+    String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.+%-])[\w.+%-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?![\w-])`,
+  ),
   replace: "<email>",
 };
 
@@ -394,7 +408,8 @@ const OCTET = String.raw`(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)`;
 
 const ip: Rule = {
   name: "ip",
-  description: "IPv4 (optionally /cidr), IPv6 (full or :: compressed, with a digit) and ip-10-0-0-5 host names -> <ip>",
+  description:
+    "IPv4 (optionally /cidr), IPv6 (full or :: compressed, with a digit) and ip-10-0-0-5 host names -> <ip>",
   pattern: rx(
     join([
       String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.])${OCTET}(?:\.${OCTET}){3}(?:/\d{1,2})?(?![\w]|\.\d)`,
@@ -409,7 +424,9 @@ const ip: Rule = {
     const groups = s.split(":").length;
     const compressed = s.split("::").length - 1;
     const valid =
-      compressed === 1 ? groups <= 9 : compressed === 0 && groups === 8 && !s.startsWith(":") && !s.endsWith(":");
+      compressed === 1
+        ? groups <= 9
+        : compressed === 0 && groups === 8 && !s.startsWith(":") && !s.endsWith(":");
     return valid && /\d/.test(s) && !s.includes(":::") ? "<ip>" : s;
   },
 };
@@ -456,7 +473,7 @@ const hex: Rule = {
   description:
     "Hex ids and hashes -> <hex>: 0x7f3a..., runs of 7+ hex chars with at least one digit and one letter " +
     "(so words like 'facade', 'added', 'deadbeef' stay), and any 32/40/64-char hex run",
-  pattern: rx(String.raw`${NOT_AFTER_PLACEHOLDER}(?<![0-9a-z])(?:0x[0-9a-f]+|[0-9a-f]{7,})(?![0-9a-z])`),
+  pattern: rx(`${NOT_AFTER_PLACEHOLDER}(?<![0-9a-z])(?:0x[0-9a-f]+|[0-9a-f]{7,})(?![0-9a-z])`),
   replace: (m) => {
     const s = m[0];
     if (/^0x/i.test(s)) return "<hex>";
@@ -487,8 +504,9 @@ const embeddedEpoch: Rule = {
 };
 
 const DUR_NUM = String.raw`(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?`;
-const DUR_WORD = String.raw`(?:nanoseconds?|nanos?|microseconds?|micros?|milliseconds?|millis|msecs?|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?)`;
-const DUR_SHORT = String.raw`(?:ns|us|µs|ms|s|m|h|d)`;
+const DUR_WORD =
+  "(?:nanoseconds?|nanos?|microseconds?|micros?|milliseconds?|millis|msecs?|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?)";
+const DUR_SHORT = "(?:ns|us|µs|ms|s|m|h|d)";
 const DUR_PART = String.raw`${DUR_NUM}(?:\s*${DUR_WORD}|${DUR_SHORT})`;
 
 const duration: Rule = {
@@ -518,7 +536,7 @@ const sequence: Rule = {
 };
 
 const NUM_CORE = String.raw`(?:\d+(?:-\d+)+|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:e[-+]?\d+)?)`;
-const SIZE_UNIT = String.raw`(?:[kmgtpe]i?b?|b|bytes?)`;
+const SIZE_UNIT = "(?:[kmgtpe]i?b|[kmgtpe]i|[kmgtpb]|bytes?)"; // 10GB, 2Gi, 512MiB, 10k, 10G, 64b, 100 bytes
 
 const num: Rule = {
   name: "number",
@@ -527,7 +545,9 @@ const num: Rule = {
     "1704164645. Kept: HTTP statuses (HTTP 503, status=429, 503 Service Unavailable), SQLSTATE/pgcode, vendor " +
     "codes (ERROR 1045 (28000), 002003 (42S02), (1213, '...')), errno, exit codes, signals, well-known ports, " +
     "SQL type sizes (varchar(50)), and digits inside identifiers (sales_2024, orders_v2, utf-8, int64, python3.11)",
-  pattern: rx(String.raw`(?:(?<![\w.>+-])[-+]|(?<![\w.+-])${NOT_AFTER_PLACEHOLDER})${NUM_CORE}(?=${SIZE_UNIT}?(?!\w|\.\d))`),
+  pattern: rx(
+    String.raw`(?:(?<![\w.>+-])[-+]|(?<![\w.+-])${NOT_AFTER_PLACEHOLDER})${NUM_CORE}(?=${SIZE_UNIT}?(?!\w|\.\d))`,
+  ),
   replace: (m, text) => (isMeaningfulNumber(text, m.index, m.index + m[0].length) ? m[0] : "<num>"),
 };
 
@@ -619,7 +639,9 @@ const MAX_PASSES = 5;
 function normalize(message: string | null | undefined, hits: NormalizationRuleHit[] | undefined): string {
   // The only two characters whose lower-case form is ASCII (KELVIN SIGN -> k, DOTTED CAPITAL I -> i + dot):
   // fold them first, or lower-casing could create matches the rules did not see.
-  let out = truncate((message ?? "").replace(/\u212a/g, "K").replace(/\u0130/g, "I"), MAX_MESSAGE_LENGTH, hits);
+  let out = truncate(message ?? "", MAX_MESSAGE_LENGTH, hits)
+    .replace(/\u212a/g, "K")
+    .replace(/\u0130/g, "I");
   // Run the rules to a fixed point, which is what makes normalisation idempotent by construction: a later
   // rule can create a neighbourhood an earlier rule reacts to ("03:04:05scheduled__" only becomes a run id
   // once the time is "<ts>"). Realistic messages settle in one pass; the second pass just confirms it.
