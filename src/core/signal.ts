@@ -3,13 +3,14 @@
  * reporting.notification_signal: validation, deterministic id, fingerprint. Pure.
  */
 import { createHash } from "node:crypto";
-import { v5 as uuidv5 } from "uuid";
+import { parse as parseUuid, v5 as uuidv5 } from "uuid";
 import { z } from "zod";
 import { fingerprintSignal } from "./fingerprint.js";
 import { type JsonObject, SEVERITIES, type SignalInput, type SignalRow } from "./types.js";
 
 /** Namespace of every signal id (UUIDv5); never change it, or re-ingesting would duplicate signals. */
 export const SIGNAL_ID_NAMESPACE = "3d1f6a52-8c47-4e0e-9a57-0b6f2c1e9d84";
+const NAMESPACE_BYTES = parseUuid(SIGNAL_ID_NAMESPACE);
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([zZ]|[+-]\d{2}:?\d{2})$/;
 
@@ -91,7 +92,7 @@ export function naturalKey(input: SignalInput): string {
 }
 
 export function signalId(input: SignalInput): string {
-  return uuidv5(`${input.source}|${naturalKey(input)}`, SIGNAL_ID_NAMESPACE);
+  return uuidv5(`${input.source}|${naturalKey(input)}`, NAMESPACE_BYTES);
 }
 
 /** Builds the row to insert: cleaned text, UTC timestamp, deterministic id and fingerprint. */

@@ -38,7 +38,7 @@ export async function applyUserAction(
       newId: () => uuidv7(),
     });
     if (!decision.ok) throw new ObservabilityError("transition_refused", decision.reason);
-    await updateGroupLifecycle(tx, [decision.group]);
+    await updateGroupLifecycle(tx, [decision.group], new Map([[group.id, group]]));
     await insertActivities(tx, [decision.activity]);
     return decision.group;
   });

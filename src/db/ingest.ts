@@ -147,7 +147,7 @@ export async function ingestSignalsInTransaction(
   result.attached = result.inserted - result.opened - result.reopened;
 
   await insertGroups(tx, inserts);
-  await updateGroupLifecycle(tx, updates);
+  await updateGroupLifecycle(tx, updates, new Map([...existing.values()].map((g) => [g.id, g])));
   await insertActivities(tx, activities);
   result.groupIds = [...inserts, ...updates].map((g) => g.id);
   await options.alsoInTransaction?.(tx);

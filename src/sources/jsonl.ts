@@ -28,7 +28,7 @@ export interface IngestSummary {
 }
 
 export const MAX_REPORTED_REJECTIONS = 100;
-export const DEFAULT_BATCH_SIZE = 5_000;
+export const DEFAULT_BATCH_SIZE = 10_000;
 /** Flush a batch early when its text passes this size, so a few huge lines cannot exhaust memory. */
 const MAX_BATCH_CHARS = 16 * 1024 * 1024;
 
@@ -72,6 +72,11 @@ export function parseSignalLine(text: string): { ok: true; row: SignalRow } | { 
   return parsed.ok ? { ok: true, row: prepareSignal(parsed.value) } : parsed;
 }
 
+/**
+ * Streams JSON lines into the grouping engine. Batches commit one after another, in input order, but the
+ * next batch is parsed and fingerprinted while the database works on the previous one, so the CPU work of
+ * this process overlaps with the server's; at most two batches are held in memory.
+ */
 export async function ingestJsonLines(
   db: Db,
   input: Readable,
@@ -85,13 +90,19 @@ export async function ingestJsonLines(
   const summary = emptySummary();
   let batch: SignalRow[] = [];
   let batchChars = 0;
+  let inFlight: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (batch.length === 0) return;
     const rows = batch;
     batch = [];
     batchChars = 0;
-    addBatch(summary, await ingestSignalBatch(db, rows, options));
-    options.onBatch?.(summary);
+    await inFlight;
+    inFlight = ingestSignalBatch(db, rows, options).then((result) => {
+      addBatch(summary, result);
+      options.onBatch?.(summary);
+    });
+    // Surface a failure now rather than at the next flush, but keep the promise for ordering.
+    inFlight.catch(() => {});
   };
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let lineNumber = 0;
@@ -111,5 +122,6 @@ export async function ingestJsonLines(
     if (batch.length >= batchSize || batchChars >= MAX_BATCH_CHARS) await flush();
   }
   await flush();
+  await inFlight;
   return summary;
 }

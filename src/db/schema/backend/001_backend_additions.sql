@@ -8,13 +8,17 @@ ALTER TABLE reporting.notification_signal_group ADD COLUMN IF NOT EXISTS closed_
 ALTER TABLE reporting.notification_signal_group ADD COLUMN IF NOT EXISTS last_slack_updated_at timestamptz;
 ALTER TABLE reporting.notification_signal_group ADD COLUMN IF NOT EXISTS slack_message_hash text;
 
--- Indexes the grouping engine and the operator commands need.
+-- Room on each page for a new row version: a group is updated by every batch that touches it, and with free
+-- space on its page (and no changed indexed column) the update is HOT. A storage parameter only; no field
+-- changes. The table is small (one row per problem), so the space is cheap.
+ALTER TABLE reporting.notification_signal_group SET (fillfactor = 50);
+
+-- Indexes the grouping engine and the operator commands need. Deliberately no index on a column that
+-- every attach changes (last_seen_at, counts): updates of a busy group then stay HOT (no index writes).
 CREATE INDEX IF NOT EXISTS notification_signal_fingerprint_occurred_idx
   ON reporting.notification_signal (fingerprint, occurred_at);
 CREATE INDEX IF NOT EXISTS notification_signal_group_fingerprint_idx
   ON reporting.notification_signal_group (fingerprint);
-CREATE INDEX IF NOT EXISTS notification_signal_group_status_idx
-  ON reporting.notification_signal_group (status, last_seen_at);
 CREATE INDEX IF NOT EXISTS notification_signal_group_activity_group_idx
   ON reporting.notification_signal_group_activity (signal_group_id, created_at);
 
