@@ -16,6 +16,7 @@ import { prepareSignal } from "../src/core/signal.js";
 import type { SignalInput, SignalRow } from "../src/core/types.js";
 import { migrate } from "../src/db/migrate.js";
 import { openPostgres } from "../src/db/postgres.js";
+import { EXPECTED_COLUMNS } from "../src/db/schema-check.js";
 import { DEFAULT_BATCH_SIZE, ingestJsonLines } from "../src/sources/jsonl.js";
 
 const SIGNALS = Number(process.env.BENCH_SIGNALS ?? 200_000);
@@ -69,24 +70,10 @@ function copyText(value: unknown): string {
   return text.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
 }
 
-const COLUMNS = [
-  "id",
-  "occurred_at",
-  "source",
-  "signal_type",
-  "severity",
-  "agency_id",
-  "agency_slug",
-  "job_name",
-  "run_id",
-  "task_id",
-  "stage",
-  "error_class",
-  "error_message",
-  "fingerprint",
-  "summary",
-  "details_json",
-] as const satisfies readonly (keyof SignalRow)[];
+/** Every column we write (created_at is the server's default). */
+const COLUMNS = (EXPECTED_COLUMNS.notification_signal ?? []).filter(
+  (c) => c !== "created_at",
+) as (keyof SignalRow)[];
 
 async function copyRows(url: string, rows: SignalRow[]): Promise<number> {
   const client = new pg.Client({ connectionString: url });

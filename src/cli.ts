@@ -78,6 +78,8 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
 
     const config = loadConfig(io.env);
     secrets = config.secrets;
+    const logger = (base: Record<string, string>) =>
+      createLogger({ level: config.logLevel, secrets: config.secrets, base, destination: io.stderr });
     switch (command) {
       case "run": {
         const { values, positionals } = parse(rest, {});
@@ -89,12 +91,7 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
             `${jobId === undefined ? "run needs a job name" : `unknown job ${JSON.stringify(jobId)}`}; valid jobs: ${JOBS.map((j) => j.id).join(", ")}`,
           );
         }
-        log = createLogger({
-          level: config.logLevel,
-          secrets,
-          base: { job: job.id },
-          destination: io.stderr,
-        });
+        log = logger({ job: job.id });
         return await withRuntime(config, log, parseNow(values.now), async (runtime) => {
           const runLog = runtime.log.child({ run_id: runtime.runId });
           const outcome = await runJob(job, { ...runtime, log: runLog });
@@ -120,12 +117,7 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
           );
         }
         const file = values.file;
-        log = createLogger({
-          level: config.logLevel,
-          secrets,
-          base: { command: "ingest" },
-          destination: io.stderr,
-        });
+        log = logger({ command: "ingest" });
         const input = file === "-" ? io.stdin : await openInput(file);
         return await withRuntime(config, log, parseNow(values.now), async (runtime) => {
           const summary = await ingestJsonLines(runtime.db, input, {
@@ -142,20 +134,10 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
         });
       }
       case "groups":
-        log = createLogger({
-          level: config.logLevel,
-          secrets,
-          base: { command: "groups" },
-          destination: io.stderr,
-        });
+        log = logger({ command: "groups" });
         return await groupsCommand(config, log, io, rest);
       case "db":
-        log = createLogger({
-          level: config.logLevel,
-          secrets,
-          base: { command: "db" },
-          destination: io.stderr,
-        });
+        log = logger({ command: "db" });
         return await dbCommand(config, log, io, rest);
       default:
         throw usageError(`unknown command ${JSON.stringify(command)}\n${USAGE}`.trimEnd());
