@@ -139,6 +139,13 @@ describe("observability CLI", () => {
     const again = await runCli(["ingest", "--file", file, "--now", "2024-05-01T11:00:00Z"], { env });
     expect(JSON.parse(again.stdout)).toMatchObject({ inserted: 0, duplicates: 2, opened: 0 });
 
+    const piped = await runCli(["ingest", "--file", "-", "--now", "2024-05-01T11:00:00Z"], {
+      env,
+      stdin: `${signalLine({ error_message: "failed after 12 retries", dedup_key: "stdin-1" })}\n`,
+    });
+    expect(piped.code).toBe(0);
+    expect(JSON.parse(piped.stdout)).toMatchObject({ received: 1, inserted: 1, attached: 1, opened: 0 });
+
     const missing = await runCli(["ingest", "--file", join(dataDir, "nope.jsonl")], { env });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("cannot read");
@@ -149,7 +156,7 @@ describe("observability CLI", () => {
     expect(listed.code).toBe(0);
     const groups = JSON.parse(listed.stdout) as { id: string; job_name: string; count_total: number }[];
     const g = groups.find((x) => x.job_name === "cli_job");
-    expect(g?.count_total).toBe(2);
+    expect(g?.count_total).toBe(3);
     const id = g?.id ?? "";
 
     const text = await runCli(["groups", "list"], { env });
@@ -188,7 +195,7 @@ describe("observability CLI", () => {
 
     const shown = await runCli(["groups", "show", id, "--json"], { env });
     const detail = JSON.parse(shown.stdout);
-    expect(detail).toMatchObject({ id, status: "open", count_total: 2 });
+    expect(detail).toMatchObject({ id, status: "open", count_total: 3 });
     expect(detail.activity.map((a: { action: string }) => a.action)).toEqual([
       "opened",
       "acknowledged",
