@@ -1323,3 +1323,63 @@ describe("hostile input", () => {
     }
   });
 });
+
+describe("fast path", () => {
+  // Expectations produced by the rule-by-rule implementation, pinned for the optimised engine (guards,
+  // single-pass lower-casing and white-space collapse, consume-first patterns, fixed-point memo).
+  const rows: readonly Row[] = [
+    ["A\u03a3\ufeffB \u03a3\ufeff x\u03a3", "a\u03c2 b \u03c3 x\u03c2"],
+    ["\u0391\u03a3 \u03a3 \u03a3\u0391", "\u03b1\u03c2 \u03c3 \u03c3\u03b1"],
+    ["a\ufeffb  \u00a0c", "a b c"],
+    [
+      "0x 0x1f 0X1F 0xg1 x0x1f 00x1 1234567 abcdef1 abcdef12abcdef12abcdef12abcdef12",
+      "0x <hex> <hex> 0xg1 x0x1f 00x1 <num> <hex> <hex>",
+    ],
+    [
+      "a-5 -5 +5 >-5 <num>5 1-2-3 1,523.5 1e-3 .5 5. 12.5.6 +-5",
+      "a-5 <num> <num> >-5 <num>5 <num> <num> <num> .5 <num>. 12.5.6 +-5",
+    ],
+    [
+      "port\t 6543, pod\tname=my-job-x2k9p, pod name=abc-def-1",
+      "port <port>, pod name=<pod>, pod name=<pod>",
+    ],
+    [
+      "exit code\n\n 3, HTTP   503 Service   Unavailable, error  1045 (28000)",
+      "exit code 3, http 503 service unavailable, error 1045 (28000)",
+    ],
+    ["2h 13m 5s p1d pt5m xp1d 1,000 seconds 12.5s", "<duration> <duration> <duration> xp1d <duration>"],
+    [
+      "a.b.example.com:54321 localhost:8080 [::1]:6000 user@db:7000",
+      "a.b.example.com:<port> localhost:8080 [<ip>]:<port> user@db:<port>",
+    ],
+    ["sig\u212aill: 9 and P\u0130D 42", "sigkill: 9 and pid <num>"],
+    ["x@y.io john.doe@example.com <num>a@b.com", "<email> <email> <num>a@b.com"],
+  ];
+
+  it.each(rows)("normalises %j -> %j, like explainNormalization", (input, expected) => {
+    expect(normalize(input)).toBe(expected);
+    expect(explainNormalization(input).normalized).toBe(expected);
+  });
+
+  it("gives the same result when the normalised form is already known", () => {
+    const first = "task 1234 failed after 17 seconds: 1,523 rows rejected";
+    const second = "task 98 failed after 3 seconds: 7 rows rejected";
+    const expected = "task <num> failed after <duration>: <num> rows rejected";
+    for (let i = 0; i < 3; i++) {
+      expect(normalize(first)).toBe(expected);
+      expect(normalize(second)).toBe(expected);
+      expect(normalize(expected)).toBe(expected);
+    }
+  });
+
+  it("agrees with explainNormalization on realistic messages and boundary fragments", () => {
+    fc.assert(
+      fc.property(fc.oneof(realisticMessage, fragmentSoup), (s) => {
+        const normalized = normalize(s);
+        expect(explainNormalization(s).normalized).toBe(normalized);
+        expect(normalize(normalized)).toBe(normalized);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

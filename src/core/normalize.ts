@@ -65,6 +65,53 @@ interface Rule {
   /** Must be global; case-insensitive unless the rule is about case. */
   readonly pattern: RegExp;
   readonly replace: string | Replacer;
+  /**
+   * A cheap, non-global test that holds whenever the rule could change the text (a necessary condition, so
+   * skipping the rule when it fails changes nothing). Saves running the full pattern on most messages.
+   */
+  readonly guard?: RegExp;
+  /**
+   * A character (class) that must be present in the text at the start of the pass (see passHas) for the
+   * rule to change anything; checked before `guard`.
+   */
+  readonly needs?: Need;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Characters present in a text: tested at most once per pass, they let rules that cannot fire skip their
+// scan. Rules only ever replace text by placeholders (<[a-z_]+>) or keep it, so none of these characters
+// can appear during a pass without having been in the text at its start.
+// ---------------------------------------------------------------------------------------------------------
+
+const DIGIT = 0;
+const DASH = 1;
+/** "/" or "\\" */
+const SLASH = 2;
+/** A quote, "(" or "[" (what quoted_value can start at or after). */
+const OPENER = 3;
+/** White space other than single spaces (no rule creates any, and no replacement is empty). */
+const UNCOLLAPSED = 4;
+type Need = typeof DIGIT | typeof DASH | typeof SLASH | typeof OPENER | typeof UNCOLLAPSED;
+const NEED_TESTS: readonly RegExp[] = [/\d/, /-/, /[/\\]/, /["'([]/, /\s\s|[^\S ]/];
+
+/** Text at the start of the current pass, and which NEED_TESTS have been run on it / held. */
+let passText = "";
+let needsKnown = 0;
+let needsHeld = 0;
+
+function startPass(text: string): void {
+  passText = text;
+  needsKnown = 0;
+  needsHeld = 0;
+}
+
+function passHas(need: Need): boolean {
+  const bit = 1 << need;
+  if ((needsKnown & bit) === 0) {
+    needsKnown |= bit;
+    if (NEED_TESTS[need]?.test(passText)) needsHeld |= bit;
+  }
+  return (needsHeld & bit) !== 0;
 }
 
 const rx = (source: string): RegExp => new RegExp(source, "gi");
@@ -102,6 +149,8 @@ const OPT_WEEKDAY = String.raw`(?:${WEEKDAY},?\s+)?`;
 const ORDINAL = "(?:st|nd|rd|th)?";
 const DATE_YMD = `${YEAR}[-/.]${M1}[-/.]${D1}`;
 const DATE_DMY = `${D1}[-/.]${D1}[-/.]${YEAR}`;
+/** First character of any date or timestamp form: a digit, or the initial of a weekday or a month. */
+const FIRST_OF_DATE = String.raw`[\dadfjmnostw]`;
 
 /** A placeholder produced by an earlier rule (or an earlier pass). */
 const PLACEHOLDER = /<[a-z_]+>/gi;
@@ -110,6 +159,12 @@ const PLACEHOLDER = /<[a-z_]+>/gi;
  * character, so rules that refuse to start after a word character refuse to start after one too.
  */
 const NOT_AFTER_PLACEHOLDER = "(?<!<[a-z_]+>)";
+/**
+ * The same as NOT_AFTER_PLACEHOLDER, checked one character later, once a character of class `first` has been
+ * consumed: "(?<!L)x" and "x(?<!Lx)" accept the same matches, but a pattern that starts by consuming a
+ * character lets the regex engine skip quickly over positions where it cannot start.
+ */
+const notAfterPlaceholderThen = (first: string): string => `(?<!<[a-z_]+>${first})`;
 
 /**
  * Ports whose number names the service (and so the problem): a refused connection to 5432 is not the same
@@ -157,12 +212,20 @@ const FILE_EXTENSIONS = new Set(
 
 const WINDOW = 64;
 
+/** Two white-space characters in a row, or one that is not a plain space: only then is there anything to collapse. */
+const COLLAPSIBLE = /\s\s|[^\S ]/;
+
+function collapseWindow(window: string): string {
+  // Replacers only run during a pass, so a window can only need collapsing if the pass text did.
+  return passHas(UNCOLLAPSED) && COLLAPSIBLE.test(window) ? window.replace(/\s+/g, " ") : window;
+}
+
 function windowBefore(text: string, start: number): string {
-  return text.slice(Math.max(0, start - WINDOW), start).replace(/\s+/g, " ");
+  return collapseWindow(text.slice(Math.max(0, start - WINDOW), start));
 }
 
 function windowAfter(text: string, end: number): string {
-  return text.slice(end, end + WINDOW).replace(/\s+/g, " ");
+  return collapseWindow(text.slice(end, end + WINDOW));
 }
 
 const HOST_CHAR = /[a-z0-9._<>[\]-]/i;
@@ -189,7 +252,8 @@ const PORT_WORD_BEFORE = /\bport\s?[:=]?\s?$/i;
 
 /** Do the digits starting at `start` sit in a port position ("port 5432", "db.internal:5432")? */
 function isPortPosition(text: string, start: number, allowBareLabel: boolean): boolean {
-  if (PORT_WORD_BEFORE.test(windowBefore(text, start))) return true;
+  // The word match is at most 7 characters long, so 8 keep its \b exact.
+  if (PORT_WORD_BEFORE.test(windowBefore(text, start).slice(-8))) return true;
   return text.charAt(start - 1) === ":" && isHostBeforeColon(text, start - 1, allowBareLabel);
 }
 
@@ -228,17 +292,59 @@ const TUPLE_CODE_AFTER = /^\s?,\s?b?['"]/;
 const SQL_TYPE_PARAM_BEFORE =
   /\b(?:character varying|varchar2?|nvarchar2?|n?char|character|numeric|decimal|number|dec|varbinary|binary|bit|float|timestamp|datetime2|time|interval|string)\s?\(\s?(?:\d+\s?,\s?)?$/i;
 
+/** Is `code` one of the characters CODE_BEFORE allows between its word and the number (collapsed window)? */
+function isCodeSuffixChar(code: number): boolean {
+  return code === 32 || code === 58 || code === 61 || code === 35 || code === 91 || code === 40; // space : = # [ (
+}
+
+function isAsciiLetter(code: number): boolean {
+  const lower = code | 0x20;
+  return lower >= 97 && lower <= 122;
+}
+
+const CODE_WORD_END = /(?:code|status|http|error|exit|exited|with|rc|errno|state|signal|msg)$/;
+
+/**
+ * Cheap necessary condition for CODE_BEFORE on a collapsed window (whose only white space is " "): its word
+ * ends where the trailing run of separators (at most 5) starts, and that word ends in one of its keywords
+ * or starts with "sig" (a digit or "/" before the separators, as in HTTP/1.1 or https/, is left to it).
+ */
+function mayEndWithCodeWord(before: string): boolean {
+  let end = before.length;
+  while (end > 0 && isCodeSuffixChar(before.charCodeAt(end - 1))) end--;
+  if (end === 0 || before.length - end > 5) return false;
+  if (!isAsciiLetter(before.charCodeAt(end - 1))) return true;
+  let start = end - 1;
+  while (start > 0 && isAsciiLetter(before.charCodeAt(start - 1))) start--;
+  const word = before.slice(start, end).toLowerCase();
+  return word.startsWith("sig") || CODE_WORD_END.test(word);
+}
+
+/** Only digits, commas and white space may follow the "(" of SQL_TYPE_PARAM_BEFORE, which is the last one. */
+const SQL_TYPE_PARAM_TAIL = /^[\s\d,]*$/;
+
 function isMeaningfulNumber(text: string, start: number, end: number): boolean {
-  const token = text.slice(start, end);
-  const digits = token.replace(/^[-+]/, "");
+  const sign = text.charCodeAt(start);
+  const digits = text.slice(sign === 45 || sign === 43 ? start + 1 : start, end); // without a leading - or +
   const before = windowBefore(text, start);
-  const after = windowAfter(text, end);
-  if (CODE_BEFORE.test(before) || ERROR_WORD_BEFORE.test(before)) return true;
-  if (/^[1-5]\d\d$/.test(digits) && HTTP_REASON_AFTER.test(after)) return true;
-  if (/^\d{4,6}$/.test(digits) && SQLSTATE_IN_PARENS_AFTER.test(after)) return true;
-  if (/^\d{5}$/.test(digits) && VENDOR_CODE_BEFORE_PARENS.test(before) && after.startsWith(")")) return true;
-  if (TUPLE_CODE_BEFORE.test(before) && TUPLE_CODE_AFTER.test(after)) return true;
-  if (SQL_TYPE_PARAM_BEFORE.test(before)) return true;
+  // ERROR_WORD_BEFORE and TUPLE_CODE_BEFORE match at most 7 and 2 characters, none of them at ^.
+  if ((mayEndWithCodeWord(before) && CODE_BEFORE.test(before)) || ERROR_WORD_BEFORE.test(before.slice(-7))) {
+    return true;
+  }
+  // The tests below are alternatives, so their order is free: those that need the window after share it.
+  const tuple = TUPLE_CODE_BEFORE.test(before.slice(-2));
+  if (tuple || /^\d{3,6}$/.test(digits)) {
+    const after = windowAfter(text, end);
+    if (/^[1-5]\d\d$/.test(digits) && HTTP_REASON_AFTER.test(after)) return true;
+    if (/^\d{4,6}$/.test(digits) && SQLSTATE_IN_PARENS_AFTER.test(after)) return true;
+    if (/^\d{5}$/.test(digits) && VENDOR_CODE_BEFORE_PARENS.test(before) && after.startsWith(")"))
+      return true;
+    if (tuple && TUPLE_CODE_AFTER.test(after)) return true;
+  }
+  const paren = before.lastIndexOf("(");
+  if (paren >= 0 && SQL_TYPE_PARAM_TAIL.test(before.slice(paren + 1)) && SQL_TYPE_PARAM_BEFORE.test(before)) {
+    return true;
+  }
   return WELL_KNOWN_PORTS.has(digits) && isPortPosition(text, start, true);
 }
 
@@ -306,19 +412,24 @@ const quotedValue: Rule = {
     "Quoted data values in known data contexts -> '<value>': value 'x', Duplicate entry 'x', invalid input syntax " +
     'for type integer: "x", For input string: "x", \'x\' is not recognized, Key (col)=(x), Failing row contains ' +
     "(x), values: [x]. Quoted identifiers (relation, column, constraint, key 'PRIMARY') are left alone.",
+  // Each form starts at a quote or right after "(" / "[": one check rejects every other position.
   pattern: rx(
-    join([
-      `(?=["'])${join(VALUE_CONTEXTS.map((c) => `(?<=${c})`))}${quoted(1)}`,
-      String.raw`(?<![\\\w])${quoted(2)}(?=\s+is\s+not\s+recognized)`, // Snowflake: Date '2024-13-45' is not recognized
-      String.raw`(?<=\bkey\s*\([^()]*\)\s*=\s*\()${PAREN_BODY}(?=\))`, // Postgres: Key (id)=(42) already exists
-      String.raw`(?<=\bfailing\s+row\s+contains\s*\()${PAREN_BODY}(?=\))`, // Postgres not-null / check violations
-      String.raw`(?<=\b(?:row\s+)?values\s*[:=]\s*\[|\b(?:partial_)?unexpected_(?:list|values|counts|index_list)["']?\s*[:=]\s*\[)[^[\]]+(?=\])`,
-    ]),
+    `(?:(?=["'])|(?<=[([]))` +
+      join([
+        `(?=["'])${join(VALUE_CONTEXTS.map((c) => `(?<=${c})`))}${quoted(1)}`,
+        String.raw`(?=["'])(?<![\\\w])${quoted(2)}(?=\s+is\s+not\s+recognized)`, // Snowflake: Date '2024-13-45' is not recognized
+        String.raw`(?<=\()(?<=\bkey\s*\([^()]*\)\s*=\s*\()${PAREN_BODY}(?=\))`, // Postgres: Key (id)=(42) already exists
+        String.raw`(?<=\()(?<=\bfailing\s+row\s+contains\s*\()${PAREN_BODY}(?=\))`, // Postgres not-null / check violations
+        String.raw`(?<=\[)(?<=\b(?:row\s+)?values\s*[:=]\s*\[|\b(?:partial_)?unexpected_(?:list|values|counts|index_list)["']?\s*[:=]\s*\[)[^[\]]+(?=\])`,
+      ]),
   ),
   replace: (m) => {
     const quote = m[1] ?? m[2];
     return quote === undefined ? "<value>" : `${quote}<value>${quote}`;
   },
+  // Every branch needs one of its context words (\w+_values? contains "value").
+  guard: /value|key|entry|input|convert|literal|unparseable|parse|cast|unexpected|recognized|failing/i,
+  needs: OPENER,
 };
 
 const PATH_CHAR = String.raw`[^\s'"\x60,;()[\]{}<>|]`;
@@ -330,11 +441,13 @@ const tempPath: Rule = {
     "Temporary paths (/tmp/..., /var/tmp/..., /var/folders/..., /dev/shm/..., C:\\...\\AppData\\Local\\Temp\\...) -> <path>",
   pattern: rx(
     join([
-      String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.~-]|[\w.~-]/)(?:/private)?(?:/var/folders|/var/tmp|/tmp|/dev/shm)(?![\w.-])(?:/${PATH_CHAR}*${PATH_END})?`,
-      String.raw`(?<![\w.])[a-z]:\\(?:users\\[^\\\s]+\\appdata\\local\\temp|windows\\temp)(?![\w.-])(?:\\${PATH_CHAR}*${PATH_END})?`,
+      String.raw`(?=/)${NOT_AFTER_PLACEHOLDER}(?<![\w.~-]|[\w.~-]/)(?:/private)?(?:/var/folders|/var/tmp|/tmp|/dev/shm)(?![\w.-])(?:/${PATH_CHAR}*${PATH_END})?`,
+      String.raw`(?=[a-z])(?<![\w.])[a-z]:\\(?:users\\[^\\\s]+\\appdata\\local\\temp|windows\\temp)(?![\w.-])(?:\\${PATH_CHAR}*${PATH_END})?`,
     ]),
   ),
   replace: "<path>",
+  guard: /\/(?:tmp|var\/folders|dev\/shm)|\\temp/i,
+  needs: SLASH,
 };
 
 const airflowRunId: Rule = {
@@ -343,27 +456,31 @@ const airflowRunId: Rule = {
     "Airflow run ids: scheduled__, manual__, backfill__, dataset_triggered__, asset_triggered__ with any suffix -> <run_id>",
   // Airflow run ids may only contain [A-Za-z0-9_.~:+-] (plus % when URL-encoded), so a path or quote ends them.
   pattern: rx(
-    String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w-])(?:scheduled|manual|backfill|dataset_triggered|asset_triggered)__(?:[\w.~:+%-]*[\w~+%-])?`,
+    String.raw`(?=[smbda])${NOT_AFTER_PLACEHOLDER}(?<![\w-])(?:scheduled|manual|backfill|dataset_triggered|asset_triggered)__(?:[\w.~:+%-]*[\w~+%-])?`,
   ),
   replace: "<run_id>",
+  guard: /(?:scheduled|manual|backfill|triggered)__/i,
 };
 
 const uuid: Rule = {
   name: "uuid",
   description: "UUIDs (8-4-4-4-12 hex, any case) -> <uuid>",
   pattern: rx(
-    `${NOT_AFTER_PLACEHOLDER}(?<![0-9a-z])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-z])`,
+    `[0-9a-f]${notAfterPlaceholderThen("[0-9a-f]")}(?<![0-9a-z][0-9a-f])[0-9a-f]{7}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-z])`,
   ),
   replace: "<uuid>",
+  guard: /-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-/i,
+  needs: DASH,
 };
 
 const email: Rule = {
   name: "email",
   description: "E-mail addresses -> <email>",
   pattern: rx(
-    String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.+%-])[\w.+%-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?![\w-])`,
+    String.raw`[\w.+%-]${notAfterPlaceholderThen(String.raw`[\w.+%-]`)}(?<![\w.+%-][\w.+%-])[\w.+%-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?![\w-])`,
   ),
   replace: "<email>",
+  guard: /@/,
 };
 
 const timestamp: Rule = {
@@ -372,8 +489,9 @@ const timestamp: Rule = {
     "Dates with a time of day -> <ts>: ISO 8601 with T or space, fractions, Z/offsets/zone names ([2024-01-02 " +
     "03:04:05,123], 2024-01-02T03:04:05.123+00:00); basic ISO 20240102T030405Z; 2024-01-02_03-04-05; RFC 2822; " +
     "Java Date.toString(); syslog; Apache CLF; and a bare time of day 03:04:05",
+  // Every form starts with a digit, a weekday or a month: the first look-ahead rejects other positions at once.
   pattern: rx(
-    join([
+    `(?=${FIRST_OF_DATE})${join([
       String.raw`(?<!\d)(?:${DATE_YMD}|${DATE_DMY})(?:t|_|\s+)${TIME_HM}${AMPM}${OPT_TZ}(?!\d)`,
       String.raw`(?<!\d)${DATE_YMD}[t_]${HH2}[-.]${MIN}[-.]${SEC}(?!\d)`,
       String.raw`(?<!\d)${YEAR}${MM}${DD}(?:t${HH2}${MIN}${SEC}?|_${HH2}${MIN}${SEC})${FRAC}(?:z(?![a-z])|[+-]${HH2}(?::?${MIN})?)?(?!\d)`,
@@ -381,10 +499,13 @@ const timestamp: Rule = {
       String.raw`${WEEKDAY}\s+${MONTH}\s+${D1}\s+${TIME_HMS}(?:\s+[a-z]{2,5})?\s+${YEAR}(?!\d)`,
       String.raw`${OPT_WEEKDAY}${MONTH}\.?\s+${D1}${ORDINAL},?\s+(?:${YEAR},?\s+)?${TIME_HMS}${AMPM}${OPT_TZ}(?!\d)`,
       String.raw`(?<!\d)${D1}/${MONTH}/${YEAR}:${TIME_HMS}(?:\s*[+-]\d{4})?(?!\d)`,
-      String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.:])${TIME_HMS}${AMPM}${OPT_TZ}(?![\d:])`,
-    ]),
+      String.raw`(?=\d)${NOT_AFTER_PLACEHOLDER}(?<![\w.:])${TIME_HMS}${AMPM}${OPT_TZ}(?![\d:])`,
+    ])}`,
   ),
   replace: "<ts>",
+  // Every form has a time of day (digit, colon, minutes) or a digit, t/_ and an hour.
+  guard: /\d:[0-5]\d|\d[t_][012]\d/i,
+  needs: DIGIT,
 };
 
 const date: Rule = {
@@ -393,15 +514,18 @@ const date: Rule = {
     "Calendar dates -> <date>: 2024-01-02, 2024/01/02 (also inside object paths), 02/01/2024, 02.01.2024, " +
     "2 Jan 2024, Jan 2, 2024, 02-JAN-24 (anywhere, also glued to identifiers: dt=2024-01-02, v2024-01-02)",
   pattern: rx(
-    join([
+    `(?=${FIRST_OF_DATE})${join([
       String.raw`(?<!\d)${DATE_YMD}(?!\d)`,
       String.raw`(?<!\d)${DATE_DMY}(?!\d)`,
       String.raw`${OPT_WEEKDAY}(?<!\d)${D1}${ORDINAL}[-\s]+${MONTH}\.?(?:[-\s]+|,\s*)${YEAR}(?!\d)`,
       String.raw`(?<!\d)${D1}-${MONTH}-\d\d(?!\d)`,
       String.raw`${OPT_WEEKDAY}${MONTH}\.?\s+${D1}${ORDINAL},?\s+${YEAR}(?!\d)`,
-    ]),
+    ])}`,
   ),
   replace: "<date>",
+  // Every form has a four-digit year except 02-JAN-24.
+  guard: /(?:19|20)\d\d|\d-[a-z]/i,
+  needs: DIGIT,
 };
 
 const OCTET = String.raw`(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)`;
@@ -412,10 +536,10 @@ const ip: Rule = {
     "IPv4 (optionally /cidr), IPv6 (full or :: compressed, with a digit) and ip-10-0-0-5 host names -> <ip>",
   pattern: rx(
     join([
-      String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.])${OCTET}(?:\.${OCTET}){3}(?:/\d{1,2})?(?![\w]|\.\d)`,
-      String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.-])ip-${OCTET}(?:-${OCTET}){3}(?![\w-])`,
+      String.raw`(?=\d)${NOT_AFTER_PLACEHOLDER}(?<![\w.])${OCTET}(?:\.${OCTET}){3}(?:/\d{1,2})?(?![\w]|\.\d)`,
+      String.raw`(?=i)${NOT_AFTER_PLACEHOLDER}(?<![\w.-])ip-${OCTET}(?:-${OCTET}){3}(?![\w-])`,
       // IPv6 candidates are validated in code: the regex alone would also accept "12:34".
-      String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w:.])[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?![\w:]|\.\d)`,
+      String.raw`(?=[0-9a-f:])${NOT_AFTER_PLACEHOLDER}(?<![\w:.])[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?![\w:]|\.\d)`,
     ]),
   ),
   replace: (m) => {
@@ -429,6 +553,9 @@ const ip: Rule = {
         : compressed === 0 && groups === 8 && !s.startsWith(":") && !s.endsWith(":");
     return valid && /\d/.test(s) && !s.includes(":::") ? "<ip>" : s;
   },
+  // IPv4 (octets of 1-3 digits), ip-1-2-3-4, or IPv6 (at least two colons).
+  guard: /\d\.\d{1,3}\.\d|ip-\d|:[0-9a-f]{0,4}:/i,
+  needs: DIGIT,
 };
 
 const hostPort: Rule = {
@@ -436,12 +563,14 @@ const hostPort: Rule = {
   description:
     "Port after a host (db.internal:54321, <ip>:40022, localhost:, user@host:, //host:) or after 'port' -> <port>, " +
     `unless it is a well-known service port (${[...WELL_KNOWN_PORTS].join(", ")}), which is kept`,
-  pattern: rx(String.raw`(?<=:)\d{1,5}(?!\w|[:.]\d)|(?=\d)(?<=\bport\s*(?:[:=]\s*)?)\d{1,5}(?!\w|\.\d)`),
+  pattern: rx(String.raw`\d(?<=:\d)\d{0,4}(?!\w|[:.]\d)|\d(?<=\bport\s*(?:[:=]\s*)?\d)\d{0,4}(?!\w|\.\d)`),
   replace: (m, text) => {
     const port = m[0];
     if (WELL_KNOWN_PORTS.has(port) || !isPortPosition(text, m.index, false)) return port;
     return "<port>";
   },
+  guard: /:\d|port/i,
+  needs: DIGIT,
 };
 
 const pod: Rule = {
@@ -452,8 +581,8 @@ const pod: Rule = {
     "(my-dag-task-7f9c8d6b5-x2k9p, etl-job-28457340-x7kq2, etl-run-abc12-xyz9)",
   pattern: rx(
     join([
-      String.raw`(?=[a-z0-9])(?<=\bpod(?:s|[_ ]?name)?(?:\s+|\s*[/:=]\s*)["']?(?:[a-z0-9-]+/)?)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?`,
-      String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])`,
+      String.raw`[a-z0-9](?<=[\s/:="'][a-z0-9])(?<=\bpod(?:s|[_ ]?name)?(?:\s+|\s*[/:=]\s*)["']?(?:[a-z0-9-]+/)?[a-z0-9])(?:[a-z0-9.-]*[a-z0-9])?`,
+      String.raw`[a-z]${notAfterPlaceholderThen("[a-z]")}(?<![\w.-][a-z])[a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])`,
     ]),
   ),
   replace: (m, text) => {
@@ -466,6 +595,9 @@ const pod: Rule = {
     if (inContext && name.includes("-") && (/\d/.test(name) || name.split("-").length >= 3)) return "<pod>";
     return name;
   },
+  // A change needs the pod context word, or a name of 3+ segments (two hyphens).
+  guard: /pod|-[a-z0-9]+-/i,
+  needs: DASH,
 };
 
 const hex: Rule = {
@@ -473,13 +605,17 @@ const hex: Rule = {
   description:
     "Hex ids and hashes -> <hex>: 0x7f3a..., runs of 7+ hex chars with at least one digit and one letter " +
     "(so words like 'facade', 'added', 'deadbeef' stay), and any 32/40/64-char hex run",
-  pattern: rx(`${NOT_AFTER_PLACEHOLDER}(?<![0-9a-z])(?:0x[0-9a-f]+|[0-9a-f]{7,})(?![0-9a-z])`),
+  pattern: rx(
+    `[0-9a-f]${notAfterPlaceholderThen("[0-9a-f]")}(?<![0-9a-z][0-9a-f])(?:(?<=0)x[0-9a-f]+|[0-9a-f]{6,})(?![0-9a-z])`,
+  ),
   replace: (m) => {
     const s = m[0];
     if (/^0x/i.test(s)) return "<hex>";
     if (s.length === 32 || s.length === 40 || s.length === 64) return "<hex>";
     return /\d/.test(s) && /[a-f]/i.test(s) ? "<hex>" : s;
   },
+  // 0x, a digit next to a hex letter (7+ hex characters with both), or a 32/40/64-letter run.
+  guard: /0x|\d[a-f]|[a-f]\d|[a-f]{32}/i,
 };
 
 const embeddedDate: Rule = {
@@ -487,11 +623,13 @@ const embeddedDate: Rule = {
   description:
     "yyyymmdd (optionally followed by hhmm[ss]) glued to an identifier -> <date> / <ts> (sales_20240102 -> " +
     "sales_<date>, export_20240102.csv -> export_<date>.csv); a free-standing 8-digit number is left to the number rule",
-  pattern: rx(String.raw`(?<!\d)${YEAR}${MM}${DD}(?:${HH2}${MIN}(?:${SEC})?)?(?!\d)`),
+  pattern: rx(String.raw`(?=[12])(?<!\d)${YEAR}${MM}${DD}(?:${HH2}${MIN}(?:${SEC})?)?(?!\d)`),
   replace: (m, text) => {
     if (isFreeStanding(text, m.index, m.index + m[0].length)) return m[0];
     return m[0].length > 8 ? "<ts>" : "<date>";
   },
+  guard: /(?:19|20)\d{6}/,
+  needs: DIGIT,
 };
 
 const embeddedEpoch: Rule = {
@@ -499,8 +637,10 @@ const embeddedEpoch: Rule = {
   description:
     "Epoch seconds/ms/us/ns (10/13/16/19 digits starting with 1) glued to an identifier -> <ts> " +
     "(application_1704164645123_0042); a free-standing one is a number like any other -> <num>",
-  pattern: rx(String.raw`(?<!\d)1\d{9}(?:\d{3}){0,3}(?!\d)`),
+  pattern: rx(String.raw`(?=1)(?<!\d)1\d{9}(?:\d{3}){0,3}(?!\d)`),
   replace: (m, text) => (isFreeStanding(text, m.index, m.index + m[0].length) ? m[0] : "<ts>"),
+  guard: /1\d{9}/,
+  needs: DIGIT,
 };
 
 const DUR_NUM = String.raw`(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?`;
@@ -516,12 +656,16 @@ const duration: Rule = {
     "(single-letter units must be attached to the number)",
   pattern: rx(
     join([
-      String.raw`${NOT_AFTER_PLACEHOLDER}(?<![\w.])${DUR_PART}(?:\s*${DUR_PART})*(?!\w)`,
-      String.raw`(?<!\w)p(?:\d+[ymwd])+(?:t(?:\d+(?:\.\d+)?[hms])+)?(?!\w)`,
-      String.raw`(?<!\w)pt(?:\d+(?:\.\d+)?[hms])+(?!\w)`,
+      // DUR_PART with its first digit taken first (DUR_NUM minus one leading digit).
+      String.raw`\d${notAfterPlaceholderThen(String.raw`\d`)}(?<![\w.]\d)(?:\d{0,2}(?:,\d{3})+|\d*)(?:\.\d+)?(?:\s*${DUR_WORD}|${DUR_SHORT})(?:\s*${DUR_PART})*(?!\w)`,
+      String.raw`p(?<!\wp)(?:\d+[ymwd])+(?:t(?:\d+(?:\.\d+)?[hms])+)?(?!\w)`,
+      String.raw`p(?<!\wp)t(?:\d+(?:\.\d+)?[hms])+(?!\w)`,
     ]),
   ),
   replace: "<duration>",
+  // A number then (after optional white space) the first letter of a unit, or P1D / PT5M.
+  guard: /\d\s*[dhmnsuwµ]|pt?\d/i,
+  needs: DIGIT,
 };
 
 const sequence: Rule = {
@@ -533,9 +677,14 @@ const sequence: Rule = {
     String.raw`(?=\d)(?<=(?<![a-z0-9])(?:part|chunk|shard|batch|segment|split|page|attempt|try|worker|executor|replica|partition)(?:-[a-z])?[-_])\d+(?!\w)`,
   ),
   replace: "<num>",
+  guard:
+    /(?:part|chunk|shard|batch|segment|split|page|attempt|try|worker|executor|replica|partition)(?:-[a-z])?[-_]\d/i,
+  needs: DIGIT,
 };
 
 const NUM_CORE = String.raw`(?:\d+(?:-\d+)+|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:e[-+]?\d+)?)`;
+/** NUM_CORE once its first digit has been consumed. */
+const NUM_CORE_AFTER_DIGIT = String.raw`(?:\d*(?:-\d+)+|\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?(?:e[-+]?\d+)?)`;
 const SIZE_UNIT = "(?:[kmgtpe]i?b|[kmgtpe]i|[kmgtpb]|bytes?)"; // 10GB, 2Gi, 512MiB, 10k, 10G, 64b, 100 bytes
 
 const num: Rule = {
@@ -546,9 +695,10 @@ const num: Rule = {
     "codes (ERROR 1045 (28000), 002003 (42S02), (1213, '...')), errno, exit codes, signals, well-known ports, " +
     "SQL type sizes (varchar(50)), and digits inside identifiers (sales_2024, orders_v2, utf-8, int64, python3.11)",
   pattern: rx(
-    String.raw`(?:(?<![\w.>+-])[-+]|(?<![\w.+-])${NOT_AFTER_PLACEHOLDER})${NUM_CORE}(?=${SIZE_UNIT}?(?!\w|\.\d))`,
+    String.raw`(?:[-+](?<![\w.>+-][-+])${NUM_CORE}|\d(?<![\w.+-]\d)${notAfterPlaceholderThen(String.raw`\d`)}${NUM_CORE_AFTER_DIGIT})(?=${SIZE_UNIT}?(?!\w|\.\d))`,
   ),
   replace: (m, text) => (isMeaningfulNumber(text, m.index, m.index + m[0].length) ? m[0] : "<num>"),
+  needs: DIGIT,
 };
 
 const lowercase: Rule = {
@@ -602,25 +752,58 @@ export const NORMALIZATION_RULES: readonly { name: string; description: string }
 // ---------------------------------------------------------------------------------------------------------
 
 function applyRule(rule: Rule, text: string, hits: NormalizationRuleHit[] | undefined): string {
+  if (rule.needs !== undefined && !passHas(rule.needs)) return text;
+  if (rule.guard !== undefined && !rule.guard.test(text)) return text;
+  const { pattern, replace } = rule;
   let out = "";
   let last = 0;
-  const matches: string[] = [];
-  for (const m of text.matchAll(rule.pattern)) {
-    const replacement = typeof rule.replace === "string" ? rule.replace : rule.replace(m, text);
-    if (replacement === m[0]) continue;
+  let matches: string[] | undefined;
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    const found = m[0];
+    if (found.length === 0) pattern.lastIndex++;
+    const replacement = typeof replace === "string" ? replace : replace(m, text);
+    if (replacement === found) continue;
     out += text.slice(last, m.index) + replacement;
-    last = m.index + m[0].length;
-    matches.push(m[0]);
+    last = m.index + found.length;
+    if (matches === undefined) matches = [found];
+    else matches.push(found);
   }
-  if (matches.length === 0) return text;
+  pattern.lastIndex = 0;
+  if (matches === undefined) return text;
   hits?.push({ rule: rule.name, matches });
   return out + text.slice(last);
 }
 
+/** The rules before lower-casing and whitespace collapse, which the fast path does without a regex scan. */
+const PATTERN_RULES: readonly Rule[] = RULES.slice(0, -2);
+/** U+FEFF is white space to \s but case-ignorable to lower-casing (Final_Sigma context): see lowerCase. */
+const BOM = "\ufeff";
+const WHITESPACE_RUN = /\s+/g;
+
+/**
+ * Same result as the lowercase rule: lower-casing the whole text equals lower-casing each \S+ run, because
+ * no white-space character except U+FEFF is cased or case-ignorable, so none takes part in the only
+ * context-dependent mapping (Final_Sigma).
+ */
+function lowerCase(text: string): string {
+  return text.includes(BOM) ? applyRule(lowercase, text, undefined) : text.toLowerCase();
+}
+
+/** Same result as the whitespace rule (String.prototype.trim strips exactly the \s set). */
+function collapseWhitespace(text: string): string {
+  return (COLLAPSIBLE.test(text) ? text.replace(WHITESPACE_RUN, " ") : text).trim();
+}
+
 function applyRules(text: string, hits: NormalizationRuleHit[] | undefined): string {
   let out = text;
-  for (const rule of RULES) out = applyRule(rule, out, hits);
-  return out;
+  startPass(text);
+  if (hits !== undefined) {
+    for (const rule of RULES) out = applyRule(rule, out, hits);
+    return out;
+  }
+  for (const rule of PATTERN_RULES) out = applyRule(rule, out, undefined);
+  return collapseWhitespace(lowerCase(out));
 }
 
 /** Cut at `limit` without splitting a surrogate pair. */
@@ -635,13 +818,13 @@ function truncate(text: string, limit: number, hits: NormalizationRuleHit[] | un
 /** Room left for the boundary token to be re-normalised after a cut ("5" -> "<num>"). */
 const TRUNCATE_SLACK = 64;
 const MAX_PASSES = 5;
+const SPECIAL_CASE = /[\u212a\u0130]/;
 
 function normalize(message: string | null | undefined, hits: NormalizationRuleHit[] | undefined): string {
   // The only two characters whose lower-case form is ASCII (KELVIN SIGN -> k, DOTTED CAPITAL I -> i + dot):
   // fold them first, or lower-casing could create matches the rules did not see.
-  let out = truncate(message ?? "", MAX_MESSAGE_LENGTH, hits)
-    .replace(/\u212a/g, "K")
-    .replace(/\u0130/g, "I");
+  let out = truncate(message ?? "", MAX_MESSAGE_LENGTH, hits);
+  if (SPECIAL_CASE.test(out)) out = out.replace(/\u212a/g, "K").replace(/\u0130/g, "I");
   // Run the rules to a fixed point, which is what makes normalisation idempotent by construction: a later
   // rule can create a neighbourhood an earlier rule reacts to ("03:04:05scheduled__" only becomes a run id
   // once the time is "<ts>"). Realistic messages settle in one pass; the second pass just confirms it.
@@ -649,10 +832,34 @@ function normalize(message: string | null | undefined, hits: NormalizationRuleHi
     let next = applyRules(out, hits);
     // Placeholders can be longer than what they replace ("1" -> "<num>"): cut again, with slack.
     if (next.length > MAX_MESSAGE_LENGTH) next = truncate(next, MAX_MESSAGE_LENGTH - TRUNCATE_SLACK, hits);
-    if (next === out) break;
+    if (next === out) {
+      if (pass > 0) rememberFixedPoint(out);
+      break;
+    }
     out = next;
+    // A pass over a known fixed point changes nothing (a pass depends on its input only): skip it.
+    if (hits === undefined && FIXED_POINTS.has(out)) break;
   }
   return out;
+}
+
+/**
+ * Outputs already confirmed to be fixed points. Messages that differ only in their volatile parts share
+ * their normalised form, so the confirming pass mostly runs once per form, not once per message. Bounded,
+ * oldest first out.
+ */
+const FIXED_POINTS = new Set<string>();
+const MAX_FIXED_POINTS = 5_000;
+/** Longer outputs are not remembered (bounds the memory held to about MAX_FIXED_POINTS kB). */
+const MAX_FIXED_POINT_LENGTH = 1_000;
+
+function rememberFixedPoint(text: string): void {
+  if (text.length > MAX_FIXED_POINT_LENGTH) return;
+  if (FIXED_POINTS.size >= MAX_FIXED_POINTS) {
+    const oldest = FIXED_POINTS.values().next();
+    if (oldest.done !== true) FIXED_POINTS.delete(oldest.value);
+  }
+  FIXED_POINTS.add(text);
 }
 
 /** Normalise an error message for grouping. null/undefined behave like "". */
