@@ -148,6 +148,7 @@ async function main() {
     ingest_vs_copy: +(ingestMs / copyMs).toFixed(2),
     rerun_seconds: +(rerunMs / 1000).toFixed(2),
     rerun_duplicates: again.duplicates,
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   console.log(JSON.stringify(report, null, 2));
 }

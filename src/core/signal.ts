@@ -2,7 +2,7 @@
  * From an untrusted signal (a JSON line, an inbox payload, a source mapper's output) to a row of
  * reporting.notification_signal: validation, deterministic id, fingerprint. Pure.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { parse as parseUuid, v5 as uuidv5 } from "uuid";
 import { z } from "zod";
 import { fingerprintSignal } from "./fingerprint.js";
@@ -88,7 +88,7 @@ export function naturalKey(input: SignalInput): string {
     input.error_class ?? "",
     input.error_message ?? "",
   ];
-  return `content|${createHash("sha256").update(JSON.stringify(identity)).digest("hex")}`;
+  return `content|${hash("sha256", JSON.stringify(identity), "hex")}`;
 }
 
 export function signalId(input: SignalInput): string {

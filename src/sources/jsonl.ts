@@ -28,7 +28,9 @@ export interface IngestSummary {
 }
 
 export const MAX_REPORTED_REJECTIONS = 100;
-export const DEFAULT_BATCH_SIZE = 10_000;
+export const DEFAULT_BATCH_SIZE = 20_000;
+/** How many lines to parse between turns of the event loop (see ingestJsonLines). */
+const YIELD_EVERY_LINES = 200;
 /** Flush a batch early when its text passes this size, so a few huge lines cannot exhaust memory. */
 const MAX_BATCH_CHARS = 16 * 1024 * 1024;
 
@@ -108,6 +110,9 @@ export async function ingestJsonLines(
   let lineNumber = 0;
   for await (const text of lines) {
     lineNumber += 1;
+    // Parsing is synchronous work: give the event loop a turn now and then, so the database's replies to
+    // the batch in flight are handled promptly and its next statement goes out while we keep parsing.
+    if (lineNumber % YIELD_EVERY_LINES === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     if (text.trim() === "") continue;
     summary.received += 1;
     const parsed = parseSignalLine(text);
