@@ -6,6 +6,7 @@ import { hash } from "node:crypto";
 import { parse as parseUuid, v5 as uuidv5 } from "uuid";
 import { z } from "zod";
 import { fingerprintSignal } from "./fingerprint.js";
+import { parseIsoTime } from "./time.js";
 import { type JsonObject, SEVERITIES, type SignalInput, type SignalRow } from "./types.js";
 
 /** Namespace of every signal id (UUIDv5); never change it, or re-ingesting would duplicate signals. */
@@ -23,7 +24,7 @@ export const signalInputSchema = z.strictObject({
   occurred_at: z
     .string()
     .regex(ISO_WITH_ZONE, "must be an ISO 8601 time with a zone, e.g. 2024-05-01T12:00:00Z")
-    .refine((v) => !Number.isNaN(Date.parse(v)), "is not a valid date"),
+    .refine((v) => parseIsoTime(v) !== undefined, "is not a real date and time"),
   agency_id: optionalString(200),
   agency_slug: optionalString(200),
   job_name: optionalString(1000),
@@ -41,17 +42,27 @@ export type ParseResult = { ok: true; value: SignalInput } | { ok: false; reason
 
 /** Validates one untrusted signal. The reason names the field and what is expected. */
 export function parseSignalInput(raw: unknown): ParseResult {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return { ok: false, reason: `expected a JSON object with the signal's fields, got ${describeJson(raw)}` };
+  }
   const parsed = signalInputSchema.safeParse(raw);
   if (parsed.success) return { ok: true, value: parsed.data as SignalInput };
   const reason = parsed.error.issues
     .map((issue) => {
       if (issue.code === "unrecognized_keys") return `unknown field(s) ${issue.keys.join(", ")}`;
       const field = issue.path.join(".");
-      if (issue.code === "invalid_type" && issue.input === undefined) return `${field} is required`;
+      if (field !== "" && issue.code === "invalid_type" && issue.input === undefined)
+        return `${field} is required`;
       return field === "" ? issue.message : `${field} ${issue.message}`;
     })
     .join("; ");
   return { ok: false, reason };
+}
+
+function describeJson(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
 }
 
 /** Text for Postgres: NUL bytes are rejected by text and jsonb, so they are dropped. */

@@ -10,12 +10,18 @@ describe("parseIsoTime", () => {
   ])("accepts %s", (text, expected) => {
     expect(parseIsoTime(text)?.toISOString()).toBe(expected);
   });
-  it.each(["2024-05-01T12:00:00", "yesterday", "2024-13-01T00:00:00Z", "", "1714557600"])(
-    "rejects %j",
-    (text) => {
-      expect(parseIsoTime(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    "2024-05-01T12:00:00",
+    "yesterday",
+    "2024-13-01T00:00:00Z",
+    "2024-02-30T00:00:00Z",
+    "2023-02-29",
+    "2024-05-01T24:00Z",
+    "",
+    "1714557600",
+  ])("rejects %j", (text) => {
+    expect(parseIsoTime(text)).toBeUndefined();
+  });
 });
 
 describe("parseDuration", () => {

@@ -2,10 +2,19 @@
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([zZ]|[+-]\d{2}:?\d{2}))?$/;
 
-/** An ISO 8601 time with an explicit zone (or a bare date, taken as UTC midnight); undefined if not. */
+/**
+ * An ISO 8601 time with an explicit zone (or a bare date, taken as UTC midnight); undefined if not, or if
+ * it names a day or time that does not exist (Date.parse would read 2024-02-31 as March 2nd).
+ */
 export function parseIsoTime(text: string): Date | undefined {
-  if (!ISO_WITH_ZONE.test(text.trim())) return undefined;
-  const date = new Date(text.trim());
+  const trimmed = text.trim();
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?/.exec(trimmed);
+  if (!m || !ISO_WITH_ZONE.test(trimmed)) return undefined;
+  const [year, month, day, hour, minute] = m.slice(1).map((v) => Number(v ?? 0)) as number[];
+  const daysInMonth = new Date(Date.UTC(year ?? 0, month ?? 0, 0)).getUTCDate();
+  if (!month || month > 12 || !day || day > daysInMonth || (hour ?? 0) > 23 || (minute ?? 0) > 59)
+    return undefined;
+  const date = new Date(trimmed);
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 

@@ -87,7 +87,10 @@ function existsPgVersion(pgdata: string): boolean {
   }
 }
 
-/** An exclusive lock file holding our pid; a lock left by a dead process is taken over. */
+/**
+ * An exclusive lock file holding our pid; a lock left by a dead process is taken over. A live holder,
+ * this process included (a second open would corrupt the data too), is refused.
+ */
 function acquireFileLock(path: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -98,7 +101,7 @@ function acquireFileLock(path: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const holder = Number.parseInt(readFileSync(path, "utf8"), 10);
-      if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+      if (Number.isInteger(holder) && isAlive(holder)) {
         throw new ObservabilityError(
           "embedded_db_busy",
           `the embedded database is in use by another process (pid ${holder}); wait for it to finish, or set DATABASE_URL to use PostgreSQL`,
