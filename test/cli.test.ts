@@ -261,6 +261,38 @@ describe("observability CLI", () => {
   });
 
   it.runIf(testBackend() === "postgres")(
+    "finds a row the database refuses, marks it, and ingests the rest",
+    async () => {
+      const db = await openPostgres(t.url ?? "");
+      await db.query(
+        "ALTER TABLE reporting.notification_signal ADD CONSTRAINT no_poison CHECK (job_name <> 'poison')",
+      );
+      await insertInboxRows(
+        db,
+        ["ok_1", "poison", "ok_2"].map((job, i) => ({
+          source: "cb",
+          payload: JSON.parse(signalLine({ job_name: job, dedup_key: `poison-test-${i}` })),
+        })),
+      );
+      const r = await runCli(["run", "ingest_inbox"], { env });
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout).summary).toMatchObject({ received: 3, inserted: 2, rejected: 1 });
+      const rows = await db.query<{ job: string; processed: boolean; error: string | null }>(
+        `SELECT payload->>'job_name' AS job, processed_at IS NOT NULL AS processed, error
+       FROM reporting.notification_signal_inbox WHERE payload->>'dedup_key' LIKE 'poison-test-%' ORDER BY id`,
+      );
+      expect(rows.map((x) => [x.job, x.processed, x.error !== null])).toEqual([
+        ["ok_1", true, false],
+        ["poison", true, true],
+        ["ok_2", true, false],
+      ]);
+      expect(rows[1]?.error).toContain("the database refused the payload");
+      await db.query("ALTER TABLE reporting.notification_signal DROP CONSTRAINT no_poison");
+      await db.close();
+    },
+  );
+
+  it.runIf(testBackend() === "postgres")(
     "skips a run while another run of the same job holds its lock",
     async () => {
       const other = await openPostgres(t.url ?? "");

@@ -348,6 +348,25 @@ describe("ingestSignalBatch", () => {
     );
   });
 
+  it("stores hostile text: NUL bytes, lone surrogates, far-off years are cleaned or refused, never fail a batch", async () => {
+    const j = job();
+    const result = await ingestSignalBatch(
+      t.db,
+      [
+        row({
+          job_name: j,
+          agency_slug: "a\ud800",
+          error_message: "nul\u0000 and \udfff",
+          details: { "k\ud801": "v\u0000" },
+        }),
+        row({ job_name: j, occurred_at: "9999-12-31T23:59:59Z" }),
+      ],
+      opts(T0),
+    );
+    expect(result.inserted).toBe(2);
+    expect((await groupsOf(j)).map((g) => g.agency_slug)).toContain("a\ufffd");
+  });
+
   it("records user actions as user activity and refuses illegal transitions", async () => {
     const j = job();
     await ingestSignalBatch(t.db, [row({ job_name: j })], opts(T0));

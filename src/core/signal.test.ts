@@ -56,6 +56,18 @@ describe("prepareSignal", () => {
     expect(row.fingerprint).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("replaces lone surrogates, in text and inside details (keys too), so Postgres accepts them", () => {
+    const row = prepareSignal({
+      ...base,
+      job_name: "job\ud800",
+      error_message: "x\udfff y",
+      details: { "k\ud801": ["a\udc00", { n: 1, ok: "\ud83d\ude00" }] },
+    });
+    expect(row.job_name).toBe("job\ufffd");
+    expect(row.error_message).toBe("x\ufffd y");
+    expect(row.details_json).toEqual({ "k\ufffd": ["a\ufffd", { n: 1, ok: "\ud83d\ude00" }] });
+  });
+
   it("derives the id from source and dedup key only, so a re-sent event is the same signal", () => {
     const a = prepareSignal({ ...base, dedup_key: "dag|run|task|1" });
     const b = prepareSignal({

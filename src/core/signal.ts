@@ -7,7 +7,7 @@ import { parse as parseUuid, v5 as uuidv5 } from "uuid";
 import { z } from "zod";
 import { fingerprintSignal } from "./fingerprint.js";
 import { parseIsoTime } from "./time.js";
-import { type JsonObject, SEVERITIES, type SignalInput, type SignalRow } from "./types.js";
+import { type JsonObject, type JsonValue, SEVERITIES, type SignalInput, type SignalRow } from "./types.js";
 
 /** Namespace of every signal id (UUIDv5); never change it, or re-ingesting would duplicate signals. */
 export const SIGNAL_ID_NAMESPACE = "3d1f6a52-8c47-4e0e-9a57-0b6f2c1e9d84";
@@ -65,10 +65,26 @@ function describeJson(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** Text for Postgres: NUL bytes are rejected by text and jsonb, so they are dropped. */
+/**
+ * Untrusted text made storable: Postgres rejects NUL bytes and lone UTF-16 surrogates in text and jsonb
+ * (one such value would fail its whole batch), so NULs are dropped and lone surrogates become U+FFFD.
+ */
+function cleanText(value: string): string {
+  const noNul = value.includes("\u0000") ? value.replaceAll("\u0000", "") : value;
+  return noNul.isWellFormed() ? noNul : noNul.toWellFormed();
+}
+
 function clean(value: string | null | undefined): string | null {
-  if (value === undefined || value === null) return null;
-  return value.includes("\u0000") ? value.replaceAll("\u0000", "") : value;
+  return value === undefined || value === null ? null : cleanText(value);
+}
+
+function cleanJsonValue(value: JsonValue): JsonValue {
+  if (typeof value === "string") return cleanText(value);
+  if (Array.isArray(value)) return value.map(cleanJsonValue);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [cleanText(k), cleanJsonValue(v)]));
+  }
+  return value;
 }
 
 function cleanEmpty(value: string | null | undefined): string | null {
@@ -78,8 +94,8 @@ function cleanEmpty(value: string | null | undefined): string | null {
 
 function cleanJson(value: JsonObject | null | undefined): JsonObject | null {
   if (value === undefined || value === null) return null;
-  const text = JSON.stringify(value);
-  return text.includes("\\u0000") ? (JSON.parse(text.replaceAll("\\u0000", "")) as JsonObject) : value;
+  // JSON.stringify escapes exactly the characters at issue, so one scan of its output finds them.
+  return /\\u0000|\\ud[89a-f]/i.test(JSON.stringify(value)) ? (cleanJsonValue(value) as JsonObject) : value;
 }
 
 /**

@@ -4,7 +4,8 @@ const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([zZ]|
 
 /**
  * An ISO 8601 time with an explicit zone (or a bare date, taken as UTC midnight); undefined if not, or if
- * it names a day or time that does not exist (Date.parse would read 2024-02-31 as March 2nd).
+ * it names a day or time that does not exist (Date.parse would read 2024-02-31 as March 2nd), or a year
+ * (in UTC) outside 1 to 9999.
  */
 export function parseIsoTime(text: string): Date | undefined {
   const trimmed = text.trim();
@@ -15,7 +16,10 @@ export function parseIsoTime(text: string): Date | undefined {
   if (!month || month > 12 || !day || day > daysInMonth || (hour ?? 0) > 23 || (minute ?? 0) > 59)
     return undefined;
   const date = new Date(trimmed);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  // PostgreSQL's timestamptz has no year 0 and no five-digit years.
+  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1 || date.getUTCFullYear() > 9999)
+    return undefined;
+  return date;
 }
 
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };

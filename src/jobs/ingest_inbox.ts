@@ -5,8 +5,10 @@
  */
 import { parseSignalInput, prepareSignal } from "../core/signal.js";
 import type { SignalRow } from "../core/types.js";
+import type { Queryable } from "../db/db.js";
 import { claimInboxRows, markInboxRowsProcessed } from "../db/inbox.js";
-import { ingestSignalsInTransaction, transactionWithRetry } from "../db/ingest.js";
+import { type BatchResult, ingestSignalsInTransaction, transactionWithRetry } from "../db/ingest.js";
+import { sqlState } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import { addBatch, addRejection, emptySummary, type IngestSummary } from "../sources/jsonl.js";
 import type { JobDefinition, JobResult } from "./job.js";
@@ -17,48 +19,100 @@ export async function drainInbox(
   runtime: Runtime,
   options: { sources?: readonly string[]; batchSize?: number } = {},
 ): Promise<IngestSummary> {
-  const { db, config, now, log } = runtime;
+  const { db, now, log } = runtime;
+  const batchSize = options.batchSize ?? INBOX_BATCH_SIZE;
   const summary = emptySummary();
+  // After the database refuses a batch's data, the next rows go one at a time, so the one bad row is
+  // found, marked with the database's reason, and the rows behind it still get in.
+  let oneByOne = 0;
   for (;;) {
-    const claimed = await transactionWithRetry(db, async (tx) => {
-      const rows = await claimInboxRows(tx, {
-        limit: options.batchSize ?? INBOX_BATCH_SIZE,
-        ...(options.sources ? { sources: options.sources } : {}),
-      });
-      const signals: SignalRow[] = [];
-      const marks: { id: number; error: string | null }[] = [];
-      const rejected: { line: number; reason: string }[] = [];
-      for (const row of rows) {
-        const payload =
-          typeof row.payload === "object" && row.payload !== null && !("source" in row.payload)
-            ? { ...row.payload, source: row.source }
-            : row.payload;
-        const parsed = parseSignalInput(payload);
-        if (parsed.ok) {
-          signals.push(prepareSignal(parsed.value));
-          marks.push({ id: Number(row.id), error: null });
-        } else {
-          marks.push({ id: Number(row.id), error: parsed.reason });
-          rejected.push({ line: Number(row.id), reason: parsed.reason });
-        }
+    const limit = oneByOne > 0 ? 1 : batchSize;
+    let claimed: Awaited<ReturnType<typeof drainOnce>>;
+    try {
+      claimed = await transactionWithRetry(db, (tx) => drainOnce(tx, runtime, limit, options.sources));
+    } catch (error) {
+      if (!isDataException(error)) throw error;
+      if (limit > 1) {
+        log.warn(
+          { err: String(error) },
+          "the database refused a batch of inbox rows; retrying them one by one",
+        );
+        oneByOne = batchSize;
+        continue;
       }
-      const batch = await ingestSignalsInTransaction(tx, signals, {
-        now,
-        reopenWindowHours: config.reopenWindowHours,
-        appBaseUrl: config.appBaseUrl,
+      const reason = `the database refused the payload: ${error instanceof Error ? error.message : String(error)}`;
+      claimed = await transactionWithRetry(db, async (tx) => {
+        const rows = await claimInboxRows(tx, {
+          limit: 1,
+          ...(options.sources ? { sources: options.sources } : {}),
+        });
+        await markInboxRowsProcessed(
+          tx,
+          rows.map((r) => ({ id: Number(r.id), error: reason })),
+          now,
+        );
+        return {
+          count: rows.length,
+          batch: undefined,
+          rejected: rows.map((r) => ({ line: Number(r.id), reason })),
+        };
       });
-      await markInboxRowsProcessed(tx, marks, now);
-      return { count: rows.length, batch, rejected };
-    });
+    }
     if (claimed.count === 0) break;
+    oneByOne = Math.max(0, oneByOne - claimed.count);
     summary.received += claimed.count;
-    addBatch(summary, claimed.batch);
+    if (claimed.batch) addBatch(summary, claimed.batch);
     for (const r of claimed.rejected) {
       addRejection(summary, r);
       log.warn({ inbox_id: r.line, reason: r.reason }, "inbox row rejected");
     }
   }
   return summary;
+}
+
+/** Claims up to `limit` rows, ingests the valid ones and marks all of them, in the caller's transaction. */
+async function drainOnce(
+  tx: Queryable,
+  runtime: Runtime,
+  limit: number,
+  sources: readonly string[] | undefined,
+) {
+  const { config, now } = runtime;
+  const rows = await claimInboxRows(tx, { limit, ...(sources ? { sources } : {}) });
+  const signals: SignalRow[] = [];
+  const marks: { id: number; error: string | null }[] = [];
+  const rejected: { line: number; reason: string }[] = [];
+  for (const row of rows) {
+    const payload = row.payload as Record<string, unknown> | null;
+    const withSource =
+      typeof payload === "object" && payload !== null && !Array.isArray(payload) && payload.source == null
+        ? { ...payload, source: row.source }
+        : payload;
+    const parsed = parseSignalInput(withSource);
+    if (parsed.ok) {
+      signals.push(prepareSignal(parsed.value));
+      marks.push({ id: Number(row.id), error: null });
+    } else {
+      marks.push({ id: Number(row.id), error: parsed.reason });
+      rejected.push({ line: Number(row.id), reason: parsed.reason });
+    }
+  }
+  const batch = await ingestSignalsInTransaction(tx, signals, {
+    now,
+    reopenWindowHours: config.reopenWindowHours,
+    appBaseUrl: config.appBaseUrl,
+  });
+  await markInboxRowsProcessed(tx, marks, now);
+  return { count: rows.length, batch: batch as BatchResult | undefined, rejected };
+}
+
+/**
+ * The database refused a value: SQLSTATE class 22 (bad encoding, out-of-range time, ...), or a NOT NULL or
+ * CHECK constraint of the shared schema that our validation does not know about.
+ */
+function isDataException(error: unknown): boolean {
+  const state = sqlState(error);
+  return state !== undefined && (state.startsWith("22") || state === "23502" || state === "23514");
 }
 
 export const ingestInbox: JobDefinition = {
