@@ -279,6 +279,7 @@ describe("decideGrouping", () => {
           after: iso(asOf - 24 * HOUR),
           until: iso(now - 24 * HOUR),
           minOccurredAt: g.first_seen_at,
+          closedAt: null,
         },
       ]);
     });
@@ -290,8 +291,27 @@ describe("decideGrouping", () => {
       const g = group({ count_24h: 7, count_24h_as_of: asOf, count_total: 9 });
       const d = decideGrouping(g, [sig(now - HOUR)], ctx({ now }));
       expect(d.countAdjustments).toEqual([
-        { groupId: g.id, kind: "recount", after: iso(now - 24 * HOUR), minOccurredAt: g.first_seen_at },
+        {
+          groupId: g.id,
+          kind: "recount",
+          after: iso(now - 24 * HOUR),
+          minOccurredAt: g.first_seen_at,
+          closedAt: null,
+        },
       ]);
+    });
+
+    it("bounds a closed group's counts by its close, and recounts a group entering a new open period", () => {
+      const closed = group({
+        status: "closed",
+        closed_at: iso(now - 2 * HOUR),
+        count_24h: 3,
+        count_24h_as_of: iso(now - HOUR),
+      });
+      const late = decideGrouping(closed, [sig(now - 3 * HOUR)], ctx({ now }));
+      expect(late.countAdjustments).toMatchObject([{ kind: "decay", closedAt: iso(now - 2 * HOUR) }]);
+      const reopened = decideGrouping(closed, [sig(now - HOUR)], ctx({ now }));
+      expect(reopened.countAdjustments).toMatchObject([{ kind: "recount", closedAt: null }]);
     });
 
     it("recounts when a late signal moves first_seen_at back", () => {

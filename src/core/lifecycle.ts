@@ -37,12 +37,20 @@ export interface GroupingContext {
 
 /**
  * A count the database must finish before count_24h is exact: `recount` replaces count_24h with the number
- * of the key's signals in (now - 24h, now] not before first_seen_at; `decay` subtracts the signals that
- * left the window since count_24h_as_of, i.e. those in (after, until].
+ * of the group's signals after `after` (now - 24h); `decay` subtracts the signals that left the window
+ * since count_24h_as_of, i.e. those in (after, until]. A group's signals are its key's signals not before
+ * its first_seen_at and, while it is closed, before its closed_at (`closedAt`).
  */
 export type CountAdjustment =
-  | { groupId: string; kind: "recount"; after: string; minOccurredAt: string }
-  | { groupId: string; kind: "decay"; after: string; until: string; minOccurredAt: string };
+  | { groupId: string; kind: "recount"; after: string; minOccurredAt: string; closedAt: string | null }
+  | {
+      groupId: string;
+      kind: "decay";
+      after: string;
+      until: string;
+      minOccurredAt: string;
+      closedAt: string | null;
+    };
 
 export interface KeyDecision {
   /** Groups to insert (new) and to update (existing, full new state). */
@@ -199,6 +207,8 @@ export function reopenedState(group: GroupRow): GroupRow {
     last_reminded_at: null,
     last_daily_reminder_date: null,
     last_escalated_at: null,
+    // The close no longer bounds the group's signals: count them afresh.
+    count_24h_as_of: null,
   };
 }
 
@@ -247,9 +257,10 @@ function attach(
 }
 
 /**
- * count_24h = the key's signals that occurred in the 24 hours before `now` and not before the group's
- * first signal. Kept exact without recounting everything: from the previous value and the `now` it was
- * computed for, plus the new signals, minus (in the database) the signals that left the window since.
+ * count_24h = the group's signals (see CountAdjustment) that occurred after `now` - 24h. Kept exact
+ * without recounting everything: from the previous value and the `now` it was computed for, plus the new
+ * signals, minus (in the database) the signals that left the window since. A group entering a new open
+ * period (reopenedState) has no count_24h_as_of, so it is recounted.
  */
 function withCount24h(
   decision: KeyDecision,
@@ -271,6 +282,7 @@ function withCount24h(
       kind: "recount",
       after: new Date(windowStart).toISOString(),
       minOccurredAt: after.first_seen_at,
+      closedAt: after.closed_at,
     });
     return next;
   }
@@ -281,6 +293,7 @@ function withCount24h(
     after: new Date(asOf - DAY_MS).toISOString(),
     until: new Date(windowStart).toISOString(),
     minOccurredAt: after.first_seen_at,
+    closedAt: after.closed_at,
   });
   return { ...next, count_24h: before.count_24h + countAfter(asOf - DAY_MS) };
 }
@@ -360,7 +373,14 @@ export function decideUserAction(
       if (group.status === "closed") {
         return refuse(`group ${group.id} is already closed (at ${group.closed_at ?? "an unknown time"})`);
       }
-      const next: GroupRow = { ...group, status: "closed", closed_at: now, snoozed_until: null };
+      // count_24h_as_of: the close now bounds which signals are the group's, so the next count starts afresh.
+      const next: GroupRow = {
+        ...group,
+        status: "closed",
+        closed_at: now,
+        snoozed_until: null,
+        count_24h_as_of: null,
+      };
       return ok(
         next,
         activity(

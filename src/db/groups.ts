@@ -142,43 +142,51 @@ export interface SignalRangeCount {
   groupId: string;
   fingerprint: string;
   agency_id: string | null;
-  /** Count signals with after < occurred_at <= until (until null: no upper bound) and occurred_at >= minOccurredAt. */
+  /**
+   * Count signals with after < occurred_at <= until (until null: no upper bound), occurred_at >=
+   * minOccurredAt and, with closedAt, occurred_at < closedAt.
+   */
   after: string;
   until: string | null;
   minOccurredAt: string;
+  closedAt: string | null;
 }
 
-/** Counts the signals of each group's key in a time range, for all groups in one statement. */
+/** Counts the signals of each group's key in a time range, for all ranges in one statement, in order. */
 export async function countSignalsInRanges(
   tx: Queryable,
   ranges: readonly SignalRangeCount[],
-): Promise<Map<string, number>> {
-  if (ranges.length === 0) return new Map();
-  const rows = await tx.query<{ group_id: string; n: number }>(
-    `SELECT r.group_id, (
+): Promise<number[]> {
+  if (ranges.length === 0) return [];
+  const rows = await tx.query<{ n: number }>(
+    `SELECT (
        SELECT count(*)::int FROM reporting.notification_signal s
        WHERE s.fingerprint = r.fingerprint
          AND s.agency_id IS NOT DISTINCT FROM r.agency_id
          AND s.occurred_at > r.after
          AND (r.until IS NULL OR s.occurred_at <= r.until)
          AND s.occurred_at >= r.min_occurred_at
+         AND (r.closed_at IS NULL OR s.occurred_at < r.closed_at)
      ) AS n
-     FROM jsonb_to_recordset($1::jsonb)
-       AS r(group_id text, fingerprint text, agency_id text, after timestamptz, until timestamptz, min_occurred_at timestamptz)`,
+     FROM ROWS FROM (
+       jsonb_to_recordset($1::jsonb) AS (fingerprint text, agency_id text, after timestamptz, until timestamptz,
+                                         min_occurred_at timestamptz, closed_at timestamptz)
+     ) WITH ORDINALITY AS r(fingerprint, agency_id, after, until, min_occurred_at, closed_at, i)
+     ORDER BY r.i`,
     [
       JSON.stringify(
         ranges.map((r) => ({
-          group_id: r.groupId,
           fingerprint: r.fingerprint,
           agency_id: r.agency_id,
           after: r.after,
           until: r.until,
           min_occurred_at: r.minOccurredAt,
+          closed_at: r.closedAt,
         })),
       ),
     ],
   );
-  return new Map(rows.map((r) => [r.group_id, r.n]));
+  return rows.map((r) => r.n);
 }
 
 export async function findGroup(db: Queryable, id: string, forUpdate = false): Promise<GroupRow | null> {

@@ -169,12 +169,13 @@ async function finishCounts(tx: Queryable, groups: GroupRow[], adjustments: read
         after: a.after,
         until: a.kind === "decay" ? a.until : null,
         minOccurredAt: a.minOccurredAt,
+        closedAt: a.closedAt,
       };
     }),
   );
-  for (const a of adjustments) {
+  adjustments.forEach((a, i) => {
     const g = byId.get(a.groupId);
-    const n = counts.get(a.groupId) ?? 0;
+    const n = counts[i] ?? 0;
     if (g) g.count_24h = a.kind === "recount" ? n : g.count_24h - n;
-  }
+  });
 }
