@@ -3,6 +3,7 @@
  * failure into one line on stderr and an exit code: 0 ok (or skipped), 1 failed, 2 usage or config.
  */
 import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { dbCheck, dbMigrate } from "./commands/db.js";
 import { fingerprintCommand } from "./commands/fingerprint.js";
@@ -43,7 +44,9 @@ function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: string[]
   try {
     return parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
   } catch (error) {
-    throw usageError(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`.trimEnd());
+    throw usageError(
+      `${error instanceof Error ? error.message : String(error)}; see \`observability --help\``,
+    );
   }
 }
 
@@ -63,7 +66,8 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
   const [command, ...rest] = argv;
   try {
     if (command === undefined || command === "help" || command === "--help" || command === "-h") {
-      io.stdout.write(USAGE);
+      // Asked for: help on stdout. Missing command: a usage error, so the help goes to stderr.
+      (command === undefined ? io.stderr : io.stdout).write(USAGE);
       return command === undefined ? 2 : 0;
     }
     if (command === "list") return listCommand(io, rest);
@@ -140,7 +144,7 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
         log = logger({ command: "db" });
         return await dbCommand(config, log, io, rest);
       default:
-        throw usageError(`unknown command ${JSON.stringify(command)}\n${USAGE}`.trimEnd());
+        throw usageError(`unknown command ${JSON.stringify(command)}; see \`observability --help\``);
     }
   } catch (error) {
     return reportError(error, io, secrets, log);
@@ -250,17 +254,30 @@ async function withRuntime(
   }
 }
 
+/** Opens a file to ingest; anything that is not a readable regular file is a usage error. */
 async function openInput(path: string) {
+  const unreadable = (reason: string, cause?: unknown) =>
+    new ObservabilityError(
+      "input_unreadable",
+      `cannot read ${path}: ${reason}; pass a JSON-lines file or - for stdin`,
+      {
+        kind: "usage",
+        cause,
+      },
+    );
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    throw unreadable((error as NodeJS.ErrnoException).code ?? String(error), error);
+  }
+  if (!info.isFile() && !info.isFIFO())
+    throw unreadable(info.isDirectory() ? "it is a directory" : "not a regular file");
   const stream = createReadStream(path);
   await new Promise<void>((resolve, reject) => {
     stream.once("open", () => resolve());
     stream.once("error", (error: NodeJS.ErrnoException) =>
-      reject(
-        new ObservabilityError("input_unreadable", `cannot read ${path}: ${error.code ?? error.message}`, {
-          kind: "usage",
-          cause: error,
-        }),
-      ),
+      reject(unreadable(error.code ?? error.message, error)),
     );
   });
   return stream;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertInboxRows } from "../src/db/inbox.js";
-import { listJobRuns } from "../src/db/job-runs.js";
+import { insertJobRun, listJobRuns } from "../src/db/job-runs.js";
 import { openPostgres } from "../src/db/postgres.js";
 import { runCli } from "./support/cli.js";
 import { createTestDatabase, type TestDatabase, testBackend } from "./support/db.js";
@@ -68,9 +68,23 @@ describe("observability CLI", () => {
     expect(tz.stderr).toContain("NOTIFICATION_TIMEZONE must be an IANA time zone");
   });
 
-  it("rejects bad usage with exit 2", async () => {
-    expect((await runCli(["frobnicate"])).code).toBe(2);
-    expect((await runCli(["list", "--bogus"])).code).toBe(2);
+  it("rejects bad usage with exit 2 and one line", async () => {
+    for (const args of [["frobnicate"], ["list", "--bogus"], ["groups", "list", "--limit"]]) {
+      const r = await runCli(args, { env });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toContain("see `observability --help`");
+    }
+    const none = await runCli([]);
+    expect(none).toMatchObject({ code: 2, stdout: "" });
+    expect(none.stderr).toContain("usage: observability");
+    const help = await runCli(["--help"]);
+    expect(help).toMatchObject({ code: 0, stderr: "" });
+    expect(help.stdout).toContain("usage: observability");
+    const dir = await runCli(["ingest", "--file", dataDir], { env });
+    expect(dir.code).toBe(2);
+    expect(dir.stderr).toContain("it is a directory");
     const badNow = await runCli(["groups", "list", "--now", "yesterday"], { env });
     expect(badNow.code).toBe(2);
     expect(badNow.stderr).toContain("--now must be an ISO 8601 time");
@@ -261,6 +275,29 @@ describe("observability CLI", () => {
   });
 
   it.runIf(testBackend() === "postgres")(
+    "marks runs killed before they recorded an outcome as interrupted",
+    async () => {
+      const db = await openPostgres(t.url ?? "");
+      await insertJobRun(db, {
+        id: "00000000-0000-4000-8000-00000000dead",
+        jobId: "ingest_inbox",
+        startedAt: new Date("2024-05-01T00:00:00Z"),
+        status: "running",
+      });
+      const r = await runCli(["run", "ingest_inbox", "--now", "2024-05-03T00:00:00Z"], { env });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain("marked interrupted");
+      const runs = await listJobRuns(db, { jobId: "ingest_inbox", limit: 100 });
+      expect(runs.find((x) => x.id === "00000000-0000-4000-8000-00000000dead")).toMatchObject({
+        status: "interrupted",
+        finished_at: "2024-05-03T00:00:00.000Z",
+      });
+      expect(runs.filter((x) => x.status === "running")).toEqual([]);
+      await db.close();
+    },
+  );
+
+  it.runIf(testBackend() === "postgres")(
     "finds a row the database refuses, marks it, and ingests the rest",
     async () => {
       const db = await openPostgres(t.url ?? "");
@@ -321,6 +358,7 @@ describe("observability CLI", () => {
       const db = await openPostgres(t.url ?? "");
       await db.query("ALTER TABLE reporting.notification_signal_group DROP COLUMN slack_message_hash");
       await db.query("DROP INDEX reporting.notification_signal_group_active_uniq");
+      await db.query("DROP INDEX reporting.notification_signal_fingerprint_occurred_idx");
       await db.close();
       const bad = await runCli(["db", "check", "--json"], { env });
       expect(bad.code).toBe(1);
@@ -328,6 +366,7 @@ describe("observability CLI", () => {
       expect(report.ok).toBe(false);
       expect(report.problems.map((p: { object: string }) => p.object)).toEqual([
         "reporting.notification_signal_group.slack_message_hash",
+        "reporting.notification_signal_fingerprint_occurred_idx",
         "reporting.notification_signal_group (agency_id, fingerprint)",
       ]);
     },

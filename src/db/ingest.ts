@@ -81,7 +81,12 @@ export async function ingestSignalsInTransaction(
   // One row per id: a batch that repeats a signal counts the repeat as a duplicate.
   const unique = new Map<string, SignalRow>();
   for (const row of rows) if (!unique.has(row.id)) unique.set(row.id, row);
-  const insertedIds = await insertSignals(tx, [...unique.values()]);
+  // Sorted by id: concurrent batches sharing signals then take the unique-index locks in one order and
+  // cannot deadlock on them.
+  const insertedIds = await insertSignals(
+    tx,
+    [...unique.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
+  );
 
   const byKey = new Map<string, GroupingSignal[]>();
   for (const row of unique.values()) {

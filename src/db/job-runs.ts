@@ -52,3 +52,19 @@ export async function listJobRuns(
       ({ ...r, started_at: isoOrNull(r.started_at), finished_at: isoOrNull(r.finished_at) }) as JobRunRow,
   );
 }
+
+/**
+ * Marks this job's runs still recorded as `running` as `interrupted`. Called by the holder of the job's
+ * lock: no such run can still be alive, so each was killed (eviction, deadline) before it could record.
+ */
+export async function markAbandonedRuns(db: Queryable, jobId: string, now: Date): Promise<number> {
+  const rows = await db.query<{ id: string }>(
+    `UPDATE reporting.notification_job_run
+     SET status = 'interrupted', finished_at = $2::timestamptz,
+         error = 'the run ended without recording an outcome (killed or evicted)'
+     WHERE job_id = $1 AND status = 'running'
+     RETURNING id`,
+    [jobId, now.toISOString()],
+  );
+  return rows.length;
+}

@@ -16,6 +16,16 @@ const types = {
   },
 };
 
+/**
+ * A checked-out client whose connection dies emits 'error'; without a listener that crashes the process.
+ * The failure still reaches the caller through its pending or next query.
+ */
+function ignoreIdleErrors(client: pg.PoolClient): () => void {
+  const onError = () => {};
+  client.on("error", onError);
+  return () => client.off("error", onError);
+}
+
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<R extends object>(sql: string, params: readonly SqlParam[] = []) {
@@ -54,6 +64,7 @@ export async function openPostgres(databaseUrl: string, options: { max?: number 
     query: queryable.query,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      const stopIgnoring = ignoreIdleErrors(client);
       try {
         await client.query("BEGIN");
         const result = await fn(wrap(client));
@@ -63,6 +74,7 @@ export async function openPostgres(databaseUrl: string, options: { max?: number 
         await client.query("ROLLBACK").catch(() => {});
         throw error;
       } finally {
+        stopIgnoring();
         client.release();
       }
     },
@@ -72,14 +84,17 @@ export async function openPostgres(databaseUrl: string, options: { max?: number 
     async tryAdvisoryLock(key: string) {
       // Session-level locks live on one connection: keep that connection until release.
       const client = await pool.connect();
+      const stopIgnoring = ignoreIdleErrors(client);
       try {
         const rows = await client.query<{ locked: boolean }>(advisoryLockSql.tryLock, [key]);
         if (rows.rows[0]?.locked !== true) {
+          stopIgnoring();
           client.release();
           return null;
         }
       } catch (error) {
-        client.release();
+        stopIgnoring();
+        client.release(true);
         throw error;
       }
       let released = false;
@@ -88,9 +103,11 @@ export async function openPostgres(databaseUrl: string, options: { max?: number 
         released = true;
         try {
           await client.query(advisoryLockSql.unlock, [key]);
+          stopIgnoring();
           client.release();
         } catch (error) {
           // Destroying the connection releases the lock too.
+          stopIgnoring();
           client.release(error instanceof Error ? error : true);
         }
       };

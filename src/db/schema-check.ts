@@ -78,6 +78,15 @@ export const EXPECTED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   notification_job_run: ["id", "job_id", "started_at", "finished_at", "status", "summary_json", "error"],
 };
 
+/** The indexes our queries rely on (backend additions; the active-group index is checked separately). */
+export const EXPECTED_INDEXES: readonly string[] = [
+  "notification_signal_fingerprint_occurred_idx",
+  "notification_signal_group_fingerprint_idx",
+  "notification_signal_group_activity_group_idx",
+  "notification_signal_inbox_pending_idx",
+  "notification_job_run_job_idx",
+];
+
 export interface SchemaProblem {
   object: string;
   problem: string;
@@ -104,6 +113,14 @@ export async function checkSchema(db: Queryable): Promise<SchemaProblem[]> {
     for (const c of columns) {
       if (!have.has(c)) problems.push({ object: `reporting.${table}.${c}`, problem: "column missing" });
     }
+  }
+  const indexes = new Set(
+    (
+      await db.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE schemaname = 'reporting'")
+    ).map((r) => r.indexname),
+  );
+  for (const name of EXPECTED_INDEXES) {
+    if (!indexes.has(name)) problems.push({ object: `reporting.${name}`, problem: "index missing" });
   }
   if (live.has("notification_signal_group")) {
     const idx = await db.query<{ nulls_not_distinct: boolean }>(

@@ -1,6 +1,6 @@
 import { redactSecrets } from "../config.js";
 import type { JsonObject } from "../core/types.js";
-import { finishJobRun, insertJobRun } from "../db/job-runs.js";
+import { finishJobRun, insertJobRun, markAbandonedRuns } from "../db/job-runs.js";
 import { JOB_LOCK_NAMESPACE } from "../db/locks.js";
 import type { Runtime } from "../runtime.js";
 import type { JobDefinition } from "./job.js";
@@ -31,17 +31,13 @@ export async function runJob(job: JobDefinition, runtime: Runtime): Promise<JobR
     return { ...base, status: "skipped", summary: { reason: "another run of this job is in progress" } };
   }
   try {
+    const abandoned = await markAbandonedRuns(db, job.id, now);
+    if (abandoned > 0)
+      log.warn({ runs: abandoned }, "earlier runs of this job ended without an outcome; marked interrupted");
     await insertJobRun(db, { id: runId, jobId: job.id, startedAt: now, status: "running" });
+    let result: Awaited<ReturnType<JobDefinition["run"]>>;
     try {
-      const result = await job.run(runtime);
-      await finishJobRun(db, {
-        id: runId,
-        finishedAt: finishedAt(),
-        status: result.outcome,
-        summary: result.summary,
-        error: null,
-      });
-      return { ...base, status: result.outcome, summary: result.summary };
+      result = await job.run(runtime);
     } catch (error) {
       const message = redactSecrets(
         error instanceof Error ? error.message : String(error),
@@ -53,10 +49,24 @@ export async function runJob(job: JobDefinition, runtime: Runtime): Promise<JobR
         status: "failed",
         summary: null,
         error: message,
-      }).catch((recordError: unknown) => log.error({ err: recordError }, "could not record the failed run"));
+      }).catch((recordError: unknown) =>
+        log.error({ err: String(recordError) }, "could not record the failed run"),
+      );
       throw error;
     }
+    // Outside the catch above: failing to record a successful run must not record it as failed.
+    await finishJobRun(db, {
+      id: runId,
+      finishedAt: finishedAt(),
+      status: result.outcome,
+      summary: result.summary,
+      error: null,
+    });
+    return { ...base, status: result.outcome, summary: result.summary };
   } finally {
-    await release();
+    // A failing release must not hide the run's own outcome or error; the lock dies with the session anyway.
+    await release().catch((error: unknown) =>
+      log.warn({ err: String(error) }, "could not release the job lock"),
+    );
   }
 }
