@@ -302,15 +302,26 @@ function reportError(
 ): number {
   let message: string;
   let exitCode: 1 | 2 = 1;
-  const state = sqlState(error);
-  const errno = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
-  if (error instanceof ObservabilityError) {
+  // A driver error may arrive wrapped (e.g. with the line a failed batch started at): look at its cause.
+  const driverError =
+    error instanceof ObservabilityError &&
+    error.code === "ingest_batch_failed" &&
+    error.cause instanceof Error
+      ? error.cause
+      : error;
+  const state = sqlState(driverError);
+  const errno =
+    typeof driverError === "object" && driverError !== null
+      ? (driverError as { code?: unknown }).code
+      : undefined;
+  const context = error instanceof ObservabilityError && driverError !== error ? ` (${error.message})` : "";
+  if (state !== undefined && SCHEMA_STATES.has(state)) {
+    message = `the database schema is not what this version expects${context || ` (${(driverError as Error).message})`}; run \`observability db migrate\`, then \`observability db check\``;
+  } else if (typeof errno === "string" && CONNECTION_CODES.has(errno)) {
+    message = `lost the connection to PostgreSQL (${errno})${context || `: ${(driverError as Error).message}`}; check that the server is up and DATABASE_URL is right`;
+  } else if (error instanceof ObservabilityError) {
     message = error.message;
     exitCode = error.exitCode;
-  } else if (state !== undefined && SCHEMA_STATES.has(state)) {
-    message = `the database schema is not what this version expects (${(error as Error).message}); run \`observability db migrate\`, then \`observability db check\``;
-  } else if (typeof errno === "string" && CONNECTION_CODES.has(errno)) {
-    message = `lost the connection to PostgreSQL (${errno}): ${(error as Error).message}; check that the server is up and DATABASE_URL is right`;
   } else {
     message = `internal error: ${error instanceof Error ? error.message : String(error)}`;
     log?.debug({ err: error }, "internal error");

@@ -56,3 +56,31 @@ describe("ingestJsonLines", () => {
     expect(groups[0]).toMatchObject({ count_total: 5, current_severity: "critical" });
   });
 });
+
+describe("ingestJsonLines when a batch fails", () => {
+  it("says which line the unstored batch starts at and how much is committed; a re-run completes it", async () => {
+    const lines = [1, 2, 3, 4].map((i) =>
+      JSON.stringify(
+        signal({ job_name: i === 3 ? "refused_job" : "partial_job", dedup_key: `partial-${i}` }),
+      ),
+    );
+    const options = {
+      now: new Date("2024-05-01T11:00:00Z"),
+      reopenWindowHours: 24,
+      appBaseUrl: undefined,
+      batchSize: 2,
+    };
+    await t.db.query(
+      "ALTER TABLE reporting.notification_signal ADD CONSTRAINT refuse CHECK (job_name <> 'refused_job')",
+    );
+    await expect(ingestJsonLines(t.db, Readable.from([lines.join("\n")]), options)).rejects.toMatchObject({
+      code: "ingest_batch_failed",
+      message: expect.stringMatching(
+        /^the batch starting at line 3 was not stored \(.*refuse.*\); 2 signals before it/,
+      ),
+    });
+    await t.db.query("ALTER TABLE reporting.notification_signal DROP CONSTRAINT refuse");
+    const again = await ingestJsonLines(t.db, Readable.from([lines.join("\n")]), options);
+    expect(again).toMatchObject({ inserted: 2, duplicates: 2 });
+  });
+});

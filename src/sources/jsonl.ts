@@ -8,6 +8,7 @@ import { parseSignalInput, prepareSignal } from "../core/signal.js";
 import type { SignalRow } from "../core/types.js";
 import type { Db } from "../db/db.js";
 import { type BatchResult, type IngestOptions, ingestSignalBatch } from "../db/ingest.js";
+import { ObservabilityError } from "../errors.js";
 
 export interface RejectedLine {
   line: number;
@@ -93,16 +94,27 @@ export async function ingestJsonLines(
   let batch: SignalRow[] = [];
   let batchChars = 0;
   let inFlight: Promise<void> = Promise.resolve();
+  let batchFirstLine = 0;
   const flush = async () => {
     if (batch.length === 0) return;
     const rows = batch;
     batch = [];
     batchChars = 0;
     await inFlight;
-    inFlight = ingestSignalBatch(db, rows, options).then((result) => {
-      addBatch(summary, result);
-      options.onBatch?.(summary);
-    });
+    const firstLine = batchFirstLine;
+    inFlight = ingestSignalBatch(db, rows, options).then(
+      (result) => {
+        addBatch(summary, result);
+        options.onBatch?.(summary);
+      },
+      (error: unknown) => {
+        throw new ObservabilityError(
+          "ingest_batch_failed",
+          `the batch starting at line ${firstLine} was not stored (${error instanceof Error ? error.message : String(error)}); ${summary.inserted + summary.duplicates} signals before it are committed, and running the same input again is safe (stored signals are skipped)`,
+          { cause: error },
+        );
+      },
+    );
     // Surface a failure now rather than at the next flush, but keep the promise for ordering.
     inFlight.catch(() => {});
   };
@@ -122,6 +134,7 @@ export async function ingestJsonLines(
       options.onRejected?.(rejection);
       continue;
     }
+    if (batch.length === 0) batchFirstLine = lineNumber;
     batch.push(parsed.row);
     batchChars += text.length;
     if (batch.length >= batchSize || batchChars >= MAX_BATCH_CHARS) await flush();
