@@ -81,12 +81,13 @@ export async function ingestSignalsInTransaction(
   // One row per id: a batch that repeats a signal counts the repeat as a duplicate.
   const unique = new Map<string, SignalRow>();
   for (const row of rows) if (!unique.has(row.id)) unique.set(row.id, row);
-  // Sorted by id: concurrent batches sharing signals then take the unique-index locks in one order and
-  // cannot deadlock on them.
-  const insertedIds = await insertSignals(
-    tx,
-    [...unique.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
+  // In one global order (time, then id): concurrent batches sharing signals then take the unique-index locks
+  // in the same order and cannot deadlock on them. Time first keeps the insert order close to the input's,
+  // which the (fingerprint, occurred_at) index likes.
+  const ordered = [...unique.values()].sort((a, b) =>
+    a.occurred_at === b.occurred_at ? (a.id < b.id ? -1 : 1) : a.occurred_at < b.occurred_at ? -1 : 1,
   );
+  const insertedIds = await insertSignals(tx, ordered);
 
   const byKey = new Map<string, GroupingSignal[]>();
   for (const row of unique.values()) {
