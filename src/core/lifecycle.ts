@@ -137,7 +137,6 @@ function openGroup(decision: KeyDecision, signals: GroupingSignal[], ctx: Groupi
   const blank: GroupRow = {
     id,
     fingerprint: first.fingerprint,
-    status: "open",
     current_severity: severity,
     agency_id: first.agency_id,
     agency_slug: null,
@@ -147,23 +146,15 @@ function openGroup(decision: KeyDecision, signals: GroupingSignal[], ctx: Groupi
     last_seen_at: first.occurred_at,
     count_total: 0,
     count_24h: 0,
-    count_24h_as_of: null,
     last_signal_id: null,
     assigned_to_user_id: null,
     assigned_team_id: null,
-    acknowledged_at: null,
-    acknowledged_by_user_id: null,
-    snoozed_until: null,
-    opened_notified_at: null,
-    last_reminded_at: null,
-    last_daily_reminder_date: null,
-    last_escalated_at: null,
     slack_channel_id: null,
     slack_root_ts: null,
     ui_url: groupUiUrl(ctx.appBaseUrl, id),
-    closed_at: null,
     last_slack_updated_at: null,
     slack_message_hash: null,
+    ...NEW_OPEN_PERIOD,
   };
   const group = attach(decision, blank, signals, ctx);
   decision.inserts.push(group);
@@ -196,21 +187,26 @@ function reopen(
 
 /** The state of a group entering a new open period (system or user reopen). */
 export function reopenedState(group: GroupRow): GroupRow {
-  return {
-    ...group,
-    status: "open",
-    closed_at: null,
-    acknowledged_at: null,
-    acknowledged_by_user_id: null,
-    snoozed_until: null,
-    opened_notified_at: null,
-    last_reminded_at: null,
-    last_daily_reminder_date: null,
-    last_escalated_at: null,
-    // The close no longer bounds the group's signals: count them afresh.
-    count_24h_as_of: null,
-  };
+  return { ...group, ...NEW_OPEN_PERIOD };
 }
+
+/**
+ * What starts afresh with every open period, new or reopened: no acknowledgement or snooze, the owner
+ * notification and reminder ladder from the start, and count_24h recounted (a close no longer bounds the
+ * group's signals).
+ */
+const NEW_OPEN_PERIOD = {
+  status: "open",
+  closed_at: null,
+  acknowledged_at: null,
+  acknowledged_by_user_id: null,
+  snoozed_until: null,
+  opened_notified_at: null,
+  last_reminded_at: null,
+  last_daily_reminder_date: null,
+  last_escalated_at: null,
+  count_24h_as_of: null,
+} as const satisfies Partial<GroupRow>;
 
 /**
  * Adds signals to a group: counts, first/last seen, last signal, a missing agency slug, and severity.
