@@ -98,10 +98,10 @@ export async function ingestJsonLines(
   const flush = async () => {
     if (batch.length === 0) return;
     const rows = batch;
+    const firstLine = batchFirstLine;
     batch = [];
     batchChars = 0;
     await inFlight;
-    const firstLine = batchFirstLine;
     inFlight = ingestSignalBatch(db, rows, options).then(
       (result) => {
         addBatch(summary, result);
@@ -115,7 +115,8 @@ export async function ingestJsonLines(
         );
       },
     );
-    // Surface a failure now rather than at the next flush, but keep the promise for ordering.
+    // The failure is raised by the next flush (or the final await); this only keeps Node from reporting it
+    // as unhandled while the next batch is being parsed.
     inFlight.catch(() => {});
   };
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
