@@ -295,7 +295,7 @@ function withCount24h(
 }
 
 function activity(
-  ctx: GroupingContext,
+  ctx: Pick<GroupingContext, "now" | "newId">,
   groupId: string,
   action: ActivityAction,
   metadata: JsonObject | null,
@@ -336,7 +336,6 @@ export function decideUserAction(
   ctx: { now: Date; userId: string; newId: () => string },
 ): UserActionResult {
   const actor = { type: "user" as const, userId: ctx.userId };
-  const activityCtx = { now: ctx.now, newId: ctx.newId, reopenWindowHours: 0, appBaseUrl: undefined };
   const refuse = (reason: string): UserActionResult => ({ ok: false, reason });
   const now = ctx.now.toISOString();
   switch (action.kind) {
@@ -354,7 +353,7 @@ export function decideUserAction(
         acknowledged_by_user_id: ctx.userId,
         snoozed_until: null,
       };
-      return ok(next, activity(activityCtx, group.id, "acknowledged", { from: group.status }, actor));
+      return ok(next, activity(ctx, group.id, "acknowledged", { from: group.status }, actor));
     }
     case "snooze": {
       if (group.status === "closed") return refuse(`group ${group.id} is closed; reopen it first`);
@@ -363,7 +362,7 @@ export function decideUserAction(
       }
       const until = action.until.toISOString();
       const next: GroupRow = { ...group, status: "snoozed", snoozed_until: until };
-      return ok(next, activity(activityCtx, group.id, "snoozed", { from: group.status, until }, actor));
+      return ok(next, activity(ctx, group.id, "snoozed", { from: group.status, until }, actor));
     }
     case "close": {
       if (group.status === "closed") {
@@ -379,13 +378,7 @@ export function decideUserAction(
       };
       return ok(
         next,
-        activity(
-          activityCtx,
-          group.id,
-          "closed",
-          { from: group.status, reason: action.reason ?? "manual" },
-          actor,
-        ),
+        activity(ctx, group.id, "closed", { from: group.status, reason: action.reason ?? "manual" }, actor),
       );
     }
     case "reopen": {
@@ -393,13 +386,7 @@ export function decideUserAction(
       const next = reopenedState(group);
       return ok(
         next,
-        activity(
-          activityCtx,
-          group.id,
-          "reopened",
-          { from: "closed", previous_closed_at: group.closed_at },
-          actor,
-        ),
+        activity(ctx, group.id, "reopened", { from: "closed", previous_closed_at: group.closed_at }, actor),
       );
     }
   }

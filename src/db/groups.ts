@@ -139,7 +139,6 @@ export async function updateGroupLifecycle(
 }
 
 export interface SignalRangeCount {
-  groupId: string;
   fingerprint: string;
   agency_id: string | null;
   /**

@@ -169,7 +169,6 @@ async function finishCounts(tx: Queryable, groups: GroupRow[], adjustments: read
     adjustments.map((a) => {
       const g = byId.get(a.groupId);
       return {
-        groupId: a.groupId,
         fingerprint: g?.fingerprint ?? "",
         agency_id: g?.agency_id ?? null,
         after: a.after,

@@ -26,10 +26,6 @@ export function row(overrides: Partial<SignalInput> = {}): SignalRow {
   return prepareSignal(signal(overrides));
 }
 
-export function at(iso: string): Date {
-  return new Date(iso);
-}
-
 export function addHours(iso: string, hours: number): string {
   return new Date(Date.parse(iso) + hours * 3_600_000).toISOString();
 }
