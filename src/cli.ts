@@ -16,6 +16,7 @@ import { findJob, JOBS } from "./jobs/registry.js";
 import { runJob } from "./jobs/run-job.js";
 import { createLogger, type Logger } from "./log.js";
 import { createRuntime, openDatabase, type Runtime } from "./runtime.js";
+import { runSlackSync } from "./slack/index.js";
 import { DEFAULT_BATCH_SIZE, ingestJsonLines } from "./sources/jsonl.js";
 
 export const USAGE = `usage: observability <command> [options]
@@ -23,7 +24,7 @@ export const USAGE = `usage: observability <command> [options]
 commands:
   list [--json]                              list the jobs with their descriptions and schedules
   run <job>                                  run one job; prints one JSON summary line
-  ingest --file <path|-> [--batch-size N]    ingest JSON-lines signals; prints one JSON summary
+  ingest --file <path|-> [--batch-size N]    ingest JSON-lines signals, then sync Slack; prints one JSON summary
   fingerprint [--explain]                    fingerprint JSON lines read from stdin
   groups list [--status S[,S]] [--limit N] [--json]
   groups show <id> [--json]                  a group with its activity history
@@ -132,9 +133,11 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
             onRejected: (r) =>
               runtime.log.warn({ line: r.line, reason: r.reason }, `line ${r.line} rejected: ${r.reason}`),
           });
-          runtime.log.info({ summary: { ...summary, rejections: undefined } }, "ingest finished");
-          writeJsonLine(io, summary);
-          return summary.rejected > 0 ? 1 : 0;
+          // Like every ingest job, end by bringing Slack up to date (or the local outbox without a token).
+          const slack = await runSlackSync(runtime);
+          runtime.log.info({ summary: { ...summary, rejections: undefined, slack } }, "ingest finished");
+          writeJsonLine(io, { ...summary, slack });
+          return summary.rejected > 0 || slack.failed > 0 ? 1 : 0;
         });
       }
       case "groups":

@@ -28,6 +28,8 @@ describe("loadConfig", () => {
       secrets: [],
     });
     expect(c.slack.apiUrl).toBe(DEFAULT_SLACK_API_URL);
+    expect(c.slack.interactive).toBe(false);
+    expect(c.slack.rateLimitWaitSeconds).toBe(30);
   });
 
   it("reads every variable", () => {
@@ -45,6 +47,8 @@ describe("loadConfig", () => {
       NOTIFICATION_TIMEZONE: "Europe/Berlin",
       OBSERVABILITY_DATA_DIR: "/var/lib/obs",
       LOG_LEVEL: "DEBUG",
+      SLACK_INTERACTIVE: "yes",
+      SLACK_RATE_LIMIT_WAIT_SECONDS: "5",
     });
     expect(c).toMatchObject({
       databaseUrl: "postgres://app:pw%40x@db:5432/app",
@@ -54,6 +58,8 @@ describe("loadConfig", () => {
         signingSecret: "sign-me",
         sharedChannelId: "C0123ABC",
         apiUrl: "http://127.0.0.1:9999/api/",
+        interactive: true,
+        rateLimitWaitSeconds: 5,
       },
       appBaseUrl: "https://ops.example.com",
       reopenWindowHours: 12,
@@ -78,6 +84,11 @@ describe("loadConfig", () => {
     [{ REOPEN_WINDOW_HOURS: "-3" }, 'REOPEN_WINDOW_HOURS must be a positive number, got "-3"'],
     [{ REMINDER_T8_HOURS: "0" }, 'REMINDER_T8_HOURS must be a positive number, got "0"'],
     [{ DAILY_DIGEST_TIME: "25:00" }, 'DAILY_DIGEST_TIME must be a time HH:MM (24h), got "25:00"'],
+    [{ SLACK_INTERACTIVE: "maybe" }, 'SLACK_INTERACTIVE must be true or false, got "maybe"'],
+    [
+      { SLACK_RATE_LIMIT_WAIT_SECONDS: "1.5" },
+      'SLACK_RATE_LIMIT_WAIT_SECONDS must be a whole number of seconds, got "1.5"',
+    ],
     [
       { NOTIFICATION_TIMEZONE: "Berlin" },
       'NOTIFICATION_TIMEZONE must be an IANA time zone such as Europe/Berlin, got "Berlin"',

@@ -11,6 +11,10 @@ export interface Config {
     signingSecret: string | undefined;
     sharedChannelId: string | undefined;
     apiUrl: string;
+    /** Root messages carry acknowledge / snooze / close buttons (needs a receiver; see README). */
+    interactive: boolean;
+    /** The longest a run waits, in total, for Slack rate limits before leaving groups for the next run. */
+    rateLimitWaitSeconds: number;
   };
   appBaseUrl: string | undefined;
   reopenWindowHours: number;
@@ -57,6 +61,29 @@ function positiveHours(fallback: number) {
   );
 }
 
+function nonNegativeSeconds(fallback: number) {
+  return optionalText.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a whole number of seconds, got ${JSON.stringify(v)}`,
+      });
+      return z.NEVER;
+    }
+    return Number(v);
+  });
+}
+
+const booleanFlag = optionalText.transform((v, ctx) => {
+  if (v === undefined) return false;
+  const value = v.toLowerCase();
+  if (["1", "true", "yes", "on"].includes(value)) return true;
+  if (["0", "false", "no", "off"].includes(value)) return false;
+  ctx.addIssue({ code: "custom", message: `must be true or false, got ${JSON.stringify(v)}` });
+  return z.NEVER;
+});
+
 function url(kind: string) {
   return optionalText.superRefine((v, ctx) => {
     if (v === undefined) return;
@@ -97,6 +124,8 @@ const schema = z.object({
   SLACK_API_URL: url("an http(s) URL such as https://slack.com/api/").transform((v) =>
     v === undefined ? DEFAULT_SLACK_API_URL : v.endsWith("/") ? v : `${v}/`,
   ),
+  SLACK_INTERACTIVE: booleanFlag,
+  SLACK_RATE_LIMIT_WAIT_SECONDS: nonNegativeSeconds(30),
   APP_BASE_URL: url("an http(s) URL such as https://ops.example.com").transform((v) =>
     v?.replace(/\/+$/, ""),
   ),
@@ -166,6 +195,8 @@ export function loadConfig(env: Env): Config {
       signingSecret: e.SLACK_SIGNING_SECRET,
       sharedChannelId: e.SLACK_SHARED_CHANNEL_ID,
       apiUrl: e.SLACK_API_URL,
+      interactive: e.SLACK_INTERACTIVE,
+      rateLimitWaitSeconds: e.SLACK_RATE_LIMIT_WAIT_SECONDS,
     },
     appBaseUrl: e.APP_BASE_URL,
     reopenWindowHours: e.REOPEN_WINDOW_HOURS,

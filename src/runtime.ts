@@ -5,6 +5,7 @@ import { migrate } from "./db/migrate.js";
 import { openPglite } from "./db/pglite.js";
 import { openPostgres } from "./db/postgres.js";
 import type { Logger } from "./log.js";
+import type { SlackTarget } from "./slack/index.js";
 
 /** Opens the database the configuration selects: PostgreSQL with DATABASE_URL, else embedded PGlite. */
 export async function openDatabase(config: Config, log: Logger): Promise<Db> {
@@ -27,6 +28,8 @@ export interface Runtime {
   log: Logger;
   now: Date;
   runId: string;
+  /** Where Slack messages go; built from the configuration when absent (tests inject one). */
+  slack?: SlackTarget;
   close(): Promise<void>;
 }
 

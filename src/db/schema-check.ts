@@ -54,6 +54,11 @@ export const EXPECTED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
     "last_slack_updated_at",
     "slack_message_hash",
     "count_24h_as_of",
+    "slack_post_started_at",
+    "slack_last_error",
+    "slack_last_error_at",
+    "slack_thread_cursor",
+    "assignment_rule",
   ],
   notification_signal_group_activity: [
     "id",

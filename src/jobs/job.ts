@@ -7,6 +7,8 @@ export interface JobDefinition {
   description: string;
   /** Suggested CronJob schedule (cron syntax) and what it means. */
   schedule: string;
+  /** False for jobs that are the Slack sync themselves; every other job ends with a Slack sync. */
+  syncsSlack?: boolean;
   run(runtime: Runtime): Promise<JobResult>;
 }
 

@@ -3,6 +3,7 @@ import type { JsonObject } from "../core/types.js";
 import { finishJobRun, insertJobRun, markAbandonedRuns } from "../db/job-runs.js";
 import { JOB_LOCK_NAMESPACE } from "../db/locks.js";
 import type { Runtime } from "../runtime.js";
+import { runSlackSync } from "../slack/index.js";
 import type { JobDefinition } from "./job.js";
 
 export interface JobRunOutcome {
@@ -38,6 +39,15 @@ export async function runJob(job: JobDefinition, runtime: Runtime): Promise<JobR
     let result: Awaited<ReturnType<JobDefinition["run"]>>;
     try {
       result = await job.run(runtime);
+      // Every job ends by bringing Slack up to date, so a change made anywhere shows after any run. What the
+      // job itself wrote is committed already: a Slack failure below never loses it.
+      if (job.syncsSlack !== false) {
+        const slack = await runSlackSync(runtime);
+        result = {
+          outcome: result.outcome === "failed" || slack.failed > 0 ? "failed" : "succeeded",
+          summary: { ...result.summary, slack: { ...slack } },
+        };
+      }
     } catch (error) {
       const message = redactSecrets(
         error instanceof Error ? error.message : String(error),

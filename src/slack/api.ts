@@ -1,0 +1,53 @@
+/**
+ * The Slack operations the product uses, as one small interface. Two implementations: the Web API
+ * (`web-api-slack.ts`, over the official @slack/web-api client) and the local outbox (`outbox-slack.ts`)
+ * used when no bot token is configured. Failures are SlackCallErrors (see errors.ts).
+ */
+import type { SlackBlock } from "../core/render/index.js";
+
+export interface MessageMetadata {
+  event_type: string;
+  event_payload: Record<string, string>;
+}
+
+export interface PostMessageArgs {
+  channel: string;
+  text: string;
+  blocks?: readonly SlackBlock[];
+  threadTs?: string;
+  metadata?: MessageMetadata;
+}
+
+export interface UpdateMessageArgs {
+  channel: string;
+  ts: string;
+  text: string;
+  blocks?: readonly SlackBlock[];
+}
+
+export interface SlackApi {
+  /** "slack" for the Web API, "outbox" for the local file. */
+  readonly kind: "slack" | "outbox";
+  postMessage(args: PostMessageArgs): Promise<{ channel: string; ts: string }>;
+  updateMessage(args: UpdateMessageArgs): Promise<void>;
+  /** The root message's permalink, for DMs; null when Slack cannot give one. */
+  getPermalink(channel: string, ts: string): Promise<string | null>;
+  /** Opens (or reuses) the DM channel with a Slack user. */
+  openDm(slackUserId: string): Promise<string>;
+  /**
+   * Finds a top-level message in `channel` posted at or after `oldestEpochSeconds` whose metadata has this
+   * event type and payload value; scans a bounded number of history pages.
+   */
+  findMessageByMetadata(args: {
+    channel: string;
+    eventType: string;
+    key: string;
+    value: string;
+    oldestEpochSeconds: number;
+  }): Promise<string | null>;
+  /** auth.test: who the token is (doctor, diagnostics). */
+  authTest(): Promise<{ teamId: string | null; userId: string | null }>;
+}
+
+/** Metadata event type on every root message: the group id in its payload finds a lost root again. */
+export const ROOT_METADATA_EVENT = "observability_signal_group";
