@@ -580,6 +580,20 @@ describe("untrusted text", () => {
 });
 
 describe("interactions", () => {
+  it("SLACK_INTERACTIVE switches the root from a link button to action buttons", async () => {
+    await ingest(T0, [row({ occurred_at: T0 })]);
+    await sync(T0);
+    const actionIds = () =>
+      JSON.stringify(fake.rootMessages(CHANNEL)[0]?.blocks).match(/observability_[a-z0-9_]+/g) ?? [];
+    expect(actionIds()).toEqual(["observability_open_ui"]);
+    config = { ...config, slack: { ...config.slack, interactive: true } };
+    const s = await sync(T0);
+    expect(s).toMatchObject({ updated: 1 });
+    expect(actionIds()).toEqual(
+      expect.arrayContaining(["observability_ack", "observability_snooze_1h", "observability_close"]),
+    );
+  });
+
   it("acknowledge from a button acts as the mapped user and returns the re-rendered root", async () => {
     await ingest(T0, [row({ occurred_at: T0 })]);
     await sync(T0);
