@@ -16,7 +16,7 @@ import { findJob, JOBS } from "./jobs/registry.js";
 import { runJob } from "./jobs/run-job.js";
 import { createLogger, type Logger } from "./log.js";
 import { createRuntime, openDatabase, type Runtime } from "./runtime.js";
-import { runSlackSync } from "./slack/index.js";
+import { createSlackTarget, runSlackSync } from "./slack/index.js";
 import { DEFAULT_BATCH_SIZE, ingestJsonLines } from "./sources/jsonl.js";
 
 export const USAGE = `usage: observability <command> [options]
@@ -125,6 +125,8 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
         log = logger({ command: "ingest" });
         const input = file === "-" ? io.stdin : await openInput(file);
         return await withRuntime(config, log, parseNow(values.now), async (runtime) => {
+          // Checked before ingesting: a Slack misconfiguration must stop the command before it writes.
+          const target = createSlackTarget(runtime);
           const summary = await ingestJsonLines(runtime.db, input, {
             now: runtime.now,
             reopenWindowHours: config.reopenWindowHours,
@@ -134,7 +136,7 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
               runtime.log.warn({ line: r.line, reason: r.reason }, `line ${r.line} rejected: ${r.reason}`),
           });
           // Like every ingest job, end by bringing Slack up to date (or the local outbox without a token).
-          const slack = await runSlackSync(runtime);
+          const slack = await runSlackSync(runtime, { target });
           runtime.log.info({ summary: { ...summary, rejections: undefined, slack } }, "ingest finished");
           writeJsonLine(io, { ...summary, slack });
           return summary.rejected > 0 || slack.failed > 0 ? 1 : 0;

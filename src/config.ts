@@ -15,6 +15,8 @@ export interface Config {
     interactive: boolean;
     /** The longest a run waits, in total, for Slack rate limits before leaving groups for the next run. */
     rateLimitWaitSeconds: number;
+    /** Without a token, write to the local outbox even with DATABASE_URL (demos; default only when embedded). */
+    outbox: boolean;
   };
   appBaseUrl: string | undefined;
   reopenWindowHours: number;
@@ -25,9 +27,50 @@ export interface Config {
   /** IANA time zone for local dates (digest, daily reminders). */
   timeZone: string;
   logLevel: LogLevel;
+  /** The Airflow source (ingest_airflow); baseUrl undefined when not configured. */
+  airflow: AirflowSettings;
   /** Values that must never appear in any output (tokens, the database password). */
   secrets: readonly string[];
 }
+
+export const SIGNAL_SEVERITIES = ["info", "warning", "error", "critical"] as const;
+
+export interface AirflowSettings {
+  baseUrl: string | undefined;
+  apiVersion: "v1" | "v2" | "auto";
+  username: string | undefined;
+  password: string | undefined;
+  token: string | undefined;
+  /** Names this deployment: prefixes dedup keys, keys the cursor and the run lock. */
+  instance: string | undefined;
+  overlapMinutes: number;
+  lookbackHours: number;
+  agencyTagPrefix: string;
+  /** Raw AIRFLOW_AGENCY_RULES, validated by the job's parser at load time. */
+  agencyRules: string | undefined;
+  severities: Readonly<Record<AirflowSignalType, (typeof SIGNAL_SEVERITIES)[number]>>;
+  recovery: boolean;
+  slaMisses: boolean;
+  fetchLogs: boolean;
+  pageLimit: number;
+  timeoutSeconds: number;
+}
+
+export const AIRFLOW_SIGNAL_TYPES = [
+  "task_failed",
+  "dag_run_failed",
+  "dag_import_error",
+  "sla_miss",
+] as const;
+export type AirflowSignalType = (typeof AIRFLOW_SIGNAL_TYPES)[number];
+export const DEFAULT_AIRFLOW_SEVERITIES: Readonly<
+  Record<AirflowSignalType, (typeof SIGNAL_SEVERITIES)[number]>
+> = {
+  task_failed: "error",
+  dag_run_failed: "error",
+  dag_import_error: "critical",
+  sla_miss: "warning",
+};
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -61,13 +104,13 @@ function positiveHours(fallback: number) {
   );
 }
 
-function nonNegativeSeconds(fallback: number) {
+function wholeNumber(fallback: number, unit: string) {
   return optionalText.transform((v, ctx) => {
     if (v === undefined) return fallback;
     if (!/^\d+$/.test(v)) {
       ctx.addIssue({
         code: "custom",
-        message: `must be a whole number of seconds, got ${JSON.stringify(v)}`,
+        message: `must be a whole number of ${unit}, got ${JSON.stringify(v)}`,
       });
       return z.NEVER;
     }
@@ -82,6 +125,49 @@ const booleanFlag = optionalText.transform((v, ctx) => {
   if (["0", "false", "no", "off"].includes(value)) return false;
   ctx.addIssue({ code: "custom", message: `must be true or false, got ${JSON.stringify(v)}` });
   return z.NEVER;
+});
+
+function positiveInteger(fallback: number) {
+  return optionalText.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v) || Number(v) < 1) {
+      ctx.addIssue({ code: "custom", message: `must be a positive whole number, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return Number(v);
+  });
+}
+
+function defaultTrue(schema: typeof booleanFlag) {
+  return z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? v : "true"), schema);
+}
+
+/** "task_failed=error,dag_import_error=critical": overrides of the default severity per signal type. */
+const airflowSeverities = optionalText.transform((v, ctx) => {
+  const out = { ...DEFAULT_AIRFLOW_SEVERITIES };
+  if (v === undefined) return out;
+  for (const entry of v
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "")) {
+    const [type, severity] = entry.split("=").map((x) => x.trim());
+    if (!(AIRFLOW_SIGNAL_TYPES as readonly string[]).includes(type ?? "")) {
+      ctx.addIssue({
+        code: "custom",
+        message: `names unknown signal type ${JSON.stringify(type)}; use ${AIRFLOW_SIGNAL_TYPES.join(", ")}`,
+      });
+      return z.NEVER;
+    }
+    if (!(SIGNAL_SEVERITIES as readonly string[]).includes(severity ?? "")) {
+      ctx.addIssue({
+        code: "custom",
+        message: `gives ${JSON.stringify(severity)} for ${type}; use one of ${SIGNAL_SEVERITIES.join(", ")}`,
+      });
+      return z.NEVER;
+    }
+    out[type as AirflowSignalType] = severity as (typeof SIGNAL_SEVERITIES)[number];
+  }
+  return out;
 });
 
 function url(kind: string) {
@@ -125,7 +211,44 @@ const schema = z.object({
     v === undefined ? DEFAULT_SLACK_API_URL : v.endsWith("/") ? v : `${v}/`,
   ),
   SLACK_INTERACTIVE: booleanFlag,
-  SLACK_RATE_LIMIT_WAIT_SECONDS: nonNegativeSeconds(30),
+  SLACK_OUTBOX: booleanFlag,
+  SLACK_RATE_LIMIT_WAIT_SECONDS: wholeNumber(30, "seconds"),
+  AIRFLOW_BASE_URL: url("an http(s) URL such as https://airflow.example.com").superRefine((v, ctx) => {
+    if (v !== undefined && !/^https?:\/\//.test(v))
+      ctx.addIssue({ code: "custom", message: "must start with http:// or https://" });
+  }),
+  AIRFLOW_API_VERSION: optionalText.transform((v, ctx) => {
+    const value = (v ?? "auto").toLowerCase();
+    if (value !== "v1" && value !== "v2" && value !== "auto") {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be v1 (Airflow 2), v2 (Airflow 3) or auto, got ${JSON.stringify(v)}`,
+      });
+      return z.NEVER;
+    }
+    return value;
+  }),
+  AIRFLOW_USERNAME: optionalText,
+  AIRFLOW_PASSWORD: optionalText,
+  AIRFLOW_TOKEN: optionalText,
+  AIRFLOW_INSTANCE: optionalText.superRefine((v, ctx) => {
+    if (v !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/.test(v)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a short name of letters, digits, . _ : - (e.g. prod-eu), got ${JSON.stringify(v)}`,
+      });
+    }
+  }),
+  AIRFLOW_OVERLAP_MINUTES: wholeNumber(15, "minutes"),
+  AIRFLOW_LOOKBACK_HOURS: positiveHours(24),
+  AIRFLOW_AGENCY_TAG_PREFIX: optionalText.transform((v) => v ?? "agency:"),
+  AIRFLOW_AGENCY_RULES: optionalText,
+  AIRFLOW_SEVERITY: airflowSeverities,
+  AIRFLOW_RECOVERY: defaultTrue(booleanFlag),
+  AIRFLOW_SLA_MISSES: defaultTrue(booleanFlag),
+  AIRFLOW_FETCH_LOGS: defaultTrue(booleanFlag),
+  AIRFLOW_PAGE_LIMIT: positiveInteger(100),
+  AIRFLOW_TIMEOUT_SECONDS: positiveInteger(30),
   APP_BASE_URL: url("an http(s) URL such as https://ops.example.com").transform((v) =>
     v?.replace(/\/+$/, ""),
   ),
@@ -184,9 +307,23 @@ export function loadConfig(env: Env): Config {
       `REMINDER_T8_HOURS must be greater than REMINDER_T2_HOURS (${e.REMINDER_T2_HOURS}), got ${e.REMINDER_T8_HOURS}`,
     );
   }
-  const secrets = [e.SLACK_BOT_TOKEN, e.SLACK_SIGNING_SECRET, databasePassword(e.DATABASE_URL)].filter(
-    (s): s is string => s !== undefined && s.length > 0,
-  );
+  if (
+    e.AIRFLOW_BASE_URL !== undefined &&
+    e.AIRFLOW_TOKEN === undefined &&
+    (e.AIRFLOW_USERNAME === undefined) !== (e.AIRFLOW_PASSWORD === undefined)
+  ) {
+    throw configError(
+      `${e.AIRFLOW_USERNAME === undefined ? "AIRFLOW_USERNAME" : "AIRFLOW_PASSWORD"} is not set; set both AIRFLOW_USERNAME and AIRFLOW_PASSWORD, or AIRFLOW_TOKEN`,
+    );
+  }
+  const secrets = [
+    e.SLACK_BOT_TOKEN,
+    e.SLACK_SIGNING_SECRET,
+    databasePassword(e.DATABASE_URL),
+    e.AIRFLOW_PASSWORD,
+    e.AIRFLOW_TOKEN,
+    urlPassword(e.AIRFLOW_BASE_URL),
+  ].filter((s): s is string => s !== undefined && s.length > 0);
   return {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.OBSERVABILITY_DATA_DIR,
@@ -197,6 +334,7 @@ export function loadConfig(env: Env): Config {
       apiUrl: e.SLACK_API_URL,
       interactive: e.SLACK_INTERACTIVE,
       rateLimitWaitSeconds: e.SLACK_RATE_LIMIT_WAIT_SECONDS,
+      outbox: e.SLACK_OUTBOX,
     },
     appBaseUrl: e.APP_BASE_URL,
     reopenWindowHours: e.REOPEN_WINDOW_HOURS,
@@ -205,11 +343,33 @@ export function loadConfig(env: Env): Config {
     dailyDigestTime: e.DAILY_DIGEST_TIME,
     timeZone: e.NOTIFICATION_TIMEZONE,
     logLevel: e.LOG_LEVEL,
+    airflow: {
+      baseUrl: e.AIRFLOW_BASE_URL,
+      apiVersion: e.AIRFLOW_API_VERSION,
+      username: e.AIRFLOW_USERNAME,
+      password: e.AIRFLOW_PASSWORD,
+      token: e.AIRFLOW_TOKEN,
+      instance: e.AIRFLOW_INSTANCE,
+      overlapMinutes: e.AIRFLOW_OVERLAP_MINUTES,
+      lookbackHours: e.AIRFLOW_LOOKBACK_HOURS,
+      agencyTagPrefix: e.AIRFLOW_AGENCY_TAG_PREFIX,
+      agencyRules: e.AIRFLOW_AGENCY_RULES,
+      severities: e.AIRFLOW_SEVERITY,
+      recovery: e.AIRFLOW_RECOVERY,
+      slaMisses: e.AIRFLOW_SLA_MISSES,
+      fetchLogs: e.AIRFLOW_FETCH_LOGS,
+      pageLimit: e.AIRFLOW_PAGE_LIMIT,
+      timeoutSeconds: e.AIRFLOW_TIMEOUT_SECONDS,
+    },
     secrets,
   };
 }
 
 function databasePassword(databaseUrl: string | undefined): string | undefined {
+  return urlPassword(databaseUrl);
+}
+
+function urlPassword(databaseUrl: string | undefined): string | undefined {
   if (databaseUrl === undefined) return undefined;
   try {
     const password = new URL(databaseUrl).password;

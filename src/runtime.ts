@@ -28,8 +28,8 @@ export interface Runtime {
   log: Logger;
   now: Date;
   runId: string;
-  /** Where Slack messages go; built from the configuration when absent (tests inject one). */
-  slack?: SlackTarget;
+  /** Where Slack messages go; built from the configuration when absent (tests inject one), null = off. */
+  slack?: SlackTarget | null;
   close(): Promise<void>;
 }
 

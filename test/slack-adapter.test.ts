@@ -46,10 +46,29 @@ describe("createWebApiSlack", () => {
       retries: 1,
       retryDelayMs: 10,
     });
-    const error = await failure(slack.postMessage({ channel: "C1", text: "hi" }));
+    const error = await failure(slack.updateMessage({ channel: "C1", ts: "1.2", text: "hi" }));
     expect(error.category).toBe("transient");
     expect(error.slackError).toBe("timeout");
     expect(requests).toBe(2); // one retry, then give up: bounded
+  });
+
+  it("never retries chat.postMessage itself: a timed-out post may have been delivered", async () => {
+    let requests = 0;
+    const url = await serve(() => {
+      requests += 1;
+    });
+    const slack = createWebApiSlack({
+      token: "xoxb-t",
+      apiUrl: url,
+      log,
+      timeoutMs: 200,
+      retries: 3,
+      retryDelayMs: 5,
+    });
+    expect(await failure(slack.postMessage({ channel: "C1", text: "hi" }))).toMatchObject({
+      slackError: "timeout",
+    });
+    expect(requests).toBe(1);
   });
 
   it("retries a 5xx a bounded number of times, then reports http_<status>", async () => {
@@ -114,6 +133,7 @@ describe("createWebApiSlack", () => {
         key: "group_id",
         value: "g-1",
         oldestEpochSeconds: 0,
+        latestEpochSeconds: 2_000_000_000,
       });
       expect(found).toBe(ts);
       expect(fake.callsTo("conversations.history").length).toBe(3);
@@ -123,6 +143,7 @@ describe("createWebApiSlack", () => {
         key: "group_id",
         value: "g-2",
         oldestEpochSeconds: 0,
+        latestEpochSeconds: 2_000_000_000,
       });
       expect(missing).toBeNull();
     } finally {

@@ -129,8 +129,10 @@ describe("Slack through the CLI", () => {
   });
 
   it("without a token, messages go to the local outbox and one log line says so", async () => {
+    // Automatic on the embedded database; with DATABASE_URL only when asked for (see the next test).
+    const outboxEnv = { ...env, ...(t ? { SLACK_OUTBOX: "true" } : {}) };
     const r = await runCli(["ingest", "--file", "-", "--now", "2024-05-01T10:05:00Z"], {
-      env,
+      env: outboxEnv,
       stdin: line(),
     });
     expect(r.code).toBe(0);
@@ -141,13 +143,38 @@ describe("Slack through the CLI", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
-    expect(lines[0]).toMatchObject({ method: "chat.postMessage", channel: "COUTBOX" });
+    expect(lines[0]).toMatchObject({ method: "chat.postMessage", channel: "outbox:shared" });
     expect(JSON.stringify(lines[0])).not.toContain("<!channel>");
     expect(r.stderr.split("\n").filter((l) => l.includes("SLACK_BOT_TOKEN is not set"))).toHaveLength(1);
     expect(fake.calls).toHaveLength(0);
 
     // A second run with nothing new writes nothing more.
-    await runCli(["run", "slack_sync"], { env });
+    await runCli(["run", "slack_sync"], { env: outboxEnv });
     expect(readFileSync(outbox, "utf8").trim().split("\n")).toHaveLength(lines.length);
+
+    // Once a token is configured, the outbox's roots are not taken for Slack messages: they are posted.
+    const real = await runCli(["run", "slack_sync"], { env: slackEnv() });
+    expect(real.code).toBe(0);
+    expect(JSON.parse(real.stdout)).toMatchObject({ summary: { slack: { mode: "slack", reposted: 1 } } });
+    expect(fake.rootMessages("C0SHARED")).toHaveLength(1);
   });
+
+  it.skipIf(testBackend() !== "postgres")(
+    "with DATABASE_URL and no token, delivery is off and nothing is marked as sent",
+    async () => {
+      const r = await runCli(["ingest", "--file", "-"], { env, stdin: line() });
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        slack: { mode: "off", skipped: "SLACK_BOT_TOKEN is not set" },
+      });
+      expect(r.stderr).toContain("Slack delivery is off");
+      const rows = await t?.db.query<{ slack_root_ts: string | null; opened_notified_at: Date | null }>(
+        "SELECT slack_root_ts, opened_notified_at FROM reporting.notification_signal_group",
+      );
+      expect(rows).toEqual([{ slack_root_ts: null, opened_notified_at: null }]);
+      const later = await runCli(["run", "slack_sync"], { env: slackEnv() });
+      expect(later.code).toBe(0);
+      expect(fake.rootMessages("C0SHARED")).toHaveLength(1);
+    },
+  );
 });

@@ -344,6 +344,59 @@ describe("crash safety", () => {
   });
 });
 
+describe("crash safety when replacing a root", () => {
+  it("a run killed after re-posting a deleted root leaves exactly one live root", async () => {
+    await ingest(T0, [row({ occurred_at: T0 })]);
+    await sync(T0);
+    const old = (await onlyGroup()).slack_root_ts ?? "";
+    fake.deleteMessage(CHANNEL, old);
+    await ingest(T0, [row({ occurred_at: addHours(T0, 0.5) })]);
+    const real = target().api;
+    const dying: SlackApi = {
+      ...real,
+      async postMessage(args) {
+        await real.postMessage(args);
+        throw new Error("process killed");
+      },
+    };
+    await expect(sync(addHours(T0, 1), dying)).rejects.toThrow("process killed");
+    expect(fake.rootMessages(CHANNEL)).toHaveLength(1);
+    await sync(addHours(T0, 1.1));
+    expect(fake.rootMessages(CHANNEL)).toHaveLength(1);
+    expect((await onlyGroup()).slack_root_ts).toBe(fake.rootMessages(CHANNEL)[0]?.ts);
+  });
+});
+
+describe("changes made while a run is posting", () => {
+  it("a close committed during the root post still gets its thread reply next run", async () => {
+    await ingest(T0, [row({ occurred_at: T0 })]);
+    const g = await onlyGroup();
+    const real = target().api;
+    let closed = false;
+    const racing: SlackApi = {
+      ...real,
+      async postMessage(args) {
+        const posted = await real.postMessage(args);
+        if (!closed && args.threadTs === undefined && args.metadata !== undefined) {
+          closed = true;
+          await applyUserAction(
+            t.db,
+            g.id,
+            { kind: "close", reason: "fixed" },
+            { now: new Date(T0), userId: "bob" },
+          );
+        }
+        return posted;
+      },
+    };
+    await sync(T0, racing);
+    const s = await sync(addHours(T0, 0.1));
+    expect(s).toMatchObject({ updated: 1, thread_replies: 1 });
+    const replies = fake.threadReplies(CHANNEL, (await onlyGroup()).slack_root_ts ?? "");
+    expect(replies.map((r) => r.text).join("\n")).toContain("Closed");
+  });
+});
+
 describe("rate limits", () => {
   it("honours Retry-After when it fits in the run's budget", async () => {
     await ingest(T0, [row({ occurred_at: T0 })]);
@@ -419,23 +472,42 @@ describe("Slack errors", () => {
     expect((await onlyGroup()).slack_root_ts).not.toBe(old);
   });
 
-  it("an archived channel is recorded on the groups, reported, and the run goes on", async () => {
+  it("an archived channel is recorded on the groups, reported, the run goes on, and owners still hear", async () => {
     await ingest(T0, [row({ occurred_at: T0, job_name: "a" }), row({ occurred_at: T0, job_name: "b" })]);
     fake.archiveChannel(CHANNEL);
     const s = await sync(T0);
-    expect(s).toMatchObject({ posted: 0, failed: 2 });
+    expect(s).toMatchObject({ posted: 0, failed: 2, dms: 2 });
     expect(s.errors.map((e) => e.error)).toEqual([
       "chat.postMessage: is_archived",
       "chat.postMessage: is_archived",
     ]);
-    // One call found the channel broken; the second group did not hammer it again.
-    expect(fake.callsTo("chat.postMessage")).toHaveLength(1);
-    const errors = await t.db.query<{ slack_last_error: string; opened_notified_at: Date | null }>(
-      "SELECT slack_last_error, opened_notified_at FROM reporting.notification_signal_group",
+    // One call found the channel broken; the second group did not hammer it again (the other posts are DMs).
+    expect(fake.callsTo("chat.postMessage").filter((c) => c.params.channel === CHANNEL)).toHaveLength(1);
+    const errors = await t.db.query<{ slack_last_error: string; slack_root_ts: string | null }>(
+      "SELECT slack_last_error, slack_root_ts FROM reporting.notification_signal_group",
     );
-    expect(errors.map((r) => r.slack_last_error)).toEqual(["is_archived", "is_archived"]);
-    // The owner notifications wait for the root message.
-    expect(errors.every((r) => r.opened_notified_at === null)).toBe(true);
+    expect(errors).toEqual([
+      { slack_last_error: "is_archived", slack_root_ts: null },
+      { slack_last_error: "is_archived", slack_root_ts: null },
+    ]);
+    // The owner was told anyway, without a link to a root that does not exist.
+    expect(fake.dmsTo("UALICE")).toHaveLength(2);
+    expect(allText(fake.dmsTo("UALICE")[0] as never)).not.toContain("fake-slack.test/archives");
+  });
+
+  it("a root in a channel that stopped working moves to the configured channel", async () => {
+    await ingest(T0, [row({ occurred_at: T0 })]);
+    await sync(T0);
+    const g = await onlyGroup();
+    // As if the root had been posted to an older channel that was archived since.
+    await t.db.query(
+      "UPDATE reporting.notification_signal_group SET slack_channel_id = 'COLD', slack_message_hash = NULL",
+    );
+    const s = await sync(addHours(T0, 1));
+    expect(s).toMatchObject({ reposted: 1, failed: 0 });
+    const moved = await onlyGroup();
+    expect(moved.slack_channel_id).toBe(CHANNEL);
+    expect(moved.slack_root_ts).not.toBe(g.slack_root_ts);
   });
 
   it("not_in_channel is a channel problem too", async () => {
@@ -462,20 +534,37 @@ describe("Slack errors", () => {
     expect(fake.calls).toHaveLength(0);
   });
 
-  it("a network failure is retried by the client", async () => {
+  it("a post that fails on the network is not resent blindly; the next run finds or posts it", async () => {
     await ingest(T0, [row({ occurred_at: T0 })]);
     fake.failNext("chat.postMessage", { drop: true });
+    expect(await sync(T0)).toMatchObject({
+      posted: 0,
+      failed: 1,
+      errors: [{ error: "chat.postMessage: network" }],
+    });
+    expect(fake.callsTo("chat.postMessage")).toHaveLength(1);
     expect(await sync(T0)).toMatchObject({ posted: 1, failed: 0 });
     expect(fake.rootMessages(CHANNEL)).toHaveLength(1);
   });
 
-  it("Slack unreachable after retries: recorded, and the next run delivers", async () => {
+  it("an update that fails on the network or with 5xx is retried by the client", async () => {
     await ingest(T0, [row({ occurred_at: T0 })]);
-    fake.failNext("chat.postMessage", { status: 503 }, 3);
+    await sync(T0);
+    await ingest(T0, [row({ occurred_at: addHours(T0, 0.5) })]);
+    fake.failNext("chat.update", { drop: true });
+    fake.failNext("chat.update", { status: 503 });
+    expect(await sync(addHours(T0, 1))).toMatchObject({ updated: 1, failed: 0 });
+  });
+
+  it("Slack unreachable: recorded on the group, and the next run delivers", async () => {
+    await ingest(T0, [row({ occurred_at: T0 })]);
+    fake.failNext("chat.postMessage", { status: 503 });
     const s = await sync(T0);
     expect(s).toMatchObject({ posted: 0, failed: 1, errors: [{ error: "chat.postMessage: http_503" }] });
+    expect((await onlyGroup()).slack_last_error).toBe("http_503");
     expect(await sync(T0)).toMatchObject({ posted: 1, failed: 0 });
     expect(fake.rootMessages(CHANNEL)).toHaveLength(1);
+    expect((await onlyGroup()).slack_last_error).toBeNull();
   });
 });
 
@@ -559,6 +648,56 @@ describe("owner DMs", () => {
     const dms = fake.dmsTo("UALICE");
     expect(dms).toHaveLength(2);
     expect(allText(dms[1] as never).toLowerCase()).toContain("reopen");
+  });
+});
+
+describe("owner DMs, harder cases", () => {
+  it("a DM refused by workspace policy (restricted_action) falls back to the secondary owner", async () => {
+    await ingest(T0, [row({ occurred_at: T0 })]);
+    fake.failNext("conversations.open", { error: "restricted_action" });
+    const s = await sync(T0);
+    expect(s).toMatchObject({ dms: 1, dm_fallbacks: 1, failed: 0 });
+    expect(fake.dmsTo("UBOB")).toHaveLength(1);
+  });
+
+  it("an assignment someone made before the first sync is kept and DMed", async () => {
+    await ingest(T0, [row({ occurred_at: T0 })]);
+    const g = await onlyGroup();
+    await t.db.query(
+      "UPDATE reporting.notification_signal_group SET assigned_to_user_id = 'bob' WHERE id = $1",
+      [g.id],
+    );
+    await sync(T0);
+    const after = await t.db.query<{ assigned_to_user_id: string; assignment_rule: string }>(
+      "SELECT assigned_to_user_id, assignment_rule FROM reporting.notification_signal_group",
+    );
+    expect(after).toEqual([{ assigned_to_user_id: "bob", assignment_rule: "manual" }]);
+    expect(fake.dmsTo("UBOB")).toHaveLength(1);
+    expect(fake.dmsTo("UALICE")).toHaveLength(0);
+  });
+
+  it("a DM claimed by a run that died before recording it is sent by the next run", async () => {
+    await ingest(T0, [row({ occurred_at: T0 })]);
+    await sync(T0);
+    const g = await onlyGroup();
+    // As if a run had claimed a reopen's notification and died before sending.
+    await t.db.exec(`DELETE FROM reporting.notification_signal_group_activity
+                     WHERE signal_group_id = '${g.id}' AND metadata_json->>'kind' = 'owner_dm'`);
+    await sync(addHours(T0, 0.1));
+    expect(fake.dmsTo("UALICE")).toHaveLength(2);
+    // Recorded now: a further run sends nothing.
+    await sync(addHours(T0, 0.2));
+    expect(fake.dmsTo("UALICE")).toHaveLength(2);
+  });
+
+  it("a token revoked between the root and the DM stops the run and gives the DM claim back", async () => {
+    await ingest(T0, [row({ occurred_at: T0 })]);
+    fake.failNext("conversations.open", { error: "token_revoked" });
+    await expect(sync(T0)).rejects.toMatchObject({ code: "slack_auth" });
+    const g = await onlyGroup();
+    expect(g.slack_root_ts).not.toBeNull();
+    expect(g.opened_notified_at).toBeNull();
+    expect(await sync(T0)).toMatchObject({ dms: 1 });
   });
 });
 

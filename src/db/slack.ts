@@ -22,6 +22,17 @@ export interface SyncGroup extends GroupRow {
   last_stage: string | null;
   last_error_class: string | null;
   closed_reason: string | null;
+  /** The newest activity id when this row was read: a root rendered from this row shows everything up to it. */
+  latest_activity_id: string | null;
+  /** Lifecycle events after slack_thread_cursor wait for a thread reply. */
+  has_thread_events: boolean;
+  /** The group was ever reopened (its current open period began with a reopen). */
+  was_reopened: boolean;
+  /**
+   * The owner notification was claimed (opened_notified_at) but no owner-DM outcome was recorded after the
+   * claim: the claiming run died in between. The sync sends it again rather than lose it.
+   */
+  owner_dm_unrecorded: boolean;
 }
 
 /** How long after its close a group's root message is still kept up to date (late signals, reopen). */
@@ -42,7 +53,16 @@ export async function loadSyncCandidates(
          SELECT a.metadata_json->>'reason' FROM ${ACTIVITY} a
          WHERE a.signal_group_id = g.id AND a.action = 'closed'
          ORDER BY a.created_at DESC, a.id DESC LIMIT 1
-       ) END AS closed_reason
+       ) END AS closed_reason,
+       (SELECT a.id::text FROM ${ACTIVITY} a WHERE a.signal_group_id = g.id
+        ORDER BY a.id DESC LIMIT 1) AS latest_activity_id,
+       EXISTS (SELECT 1 FROM ${ACTIVITY} a WHERE a.signal_group_id = g.id AND a.action = ANY($4::text[])
+               AND (g.slack_thread_cursor IS NULL OR a.id > g.slack_thread_cursor)) AS has_thread_events,
+       EXISTS (SELECT 1 FROM ${ACTIVITY} a WHERE a.signal_group_id = g.id AND a.action = 'reopened') AS was_reopened,
+       (g.status = 'open' AND g.opened_notified_at IS NOT NULL AND NOT EXISTS (
+          SELECT 1 FROM ${ACTIVITY} a WHERE a.signal_group_id = g.id AND a.action = 'slack_posted'
+            AND a.metadata_json->>'kind' = 'owner_dm' AND a.created_at >= g.opened_notified_at
+       )) AS owner_dm_unrecorded
      FROM ${TABLE} g
      LEFT JOIN reporting.notification_signal s ON s.id = g.last_signal_id
      WHERE ($2::uuid[] IS NULL OR g.id = ANY($2::uuid[]))
@@ -50,7 +70,12 @@ export async function loadSyncCandidates(
             OR (g.closed_at >= $1::timestamptz - interval '${CLOSED_SYNC_DAYS} days'
                 AND (g.slack_root_ts IS NOT NULL OR g.slack_post_started_at IS NOT NULL)))
      ORDER BY g.first_seen_at, g.id`,
-    [options.now.toISOString(), options.ids ? [...options.ids] : null, options.anyStatus === true],
+    [
+      options.now.toISOString(),
+      options.ids ? [...options.ids] : null,
+      options.anyStatus === true,
+      [...THREAD_EVENT_ACTIONS],
+    ],
   );
   return rows.map((r) => {
     const g = toGroupRow(r) as SyncGroup;
@@ -67,19 +92,30 @@ export interface RouteWrite {
   rule: RouteRule;
 }
 
+export interface StoredRoute {
+  id: string;
+  assigned_to_user_id: string | null;
+  assigned_team_id: string | null;
+  assignment_rule: string;
+}
+
 /**
- * Stores routes for groups starting an open period (owner not notified yet) or never routed. A group whose
- * owner was already notified keeps its assignment: a person (or the UI) may have reassigned it since.
+ * Stores the routes of groups never routed before. A group someone already assigned (assignee set, no rule)
+ * keeps that assignment, recorded as rule `manual`. Returns what each group ends up with.
  */
-export async function saveRoutes(db: Queryable, routes: readonly RouteWrite[]): Promise<void> {
-  if (routes.length === 0) return;
-  await db.query(
+export async function saveRoutes(db: Queryable, routes: readonly RouteWrite[]): Promise<StoredRoute[]> {
+  if (routes.length === 0) return [];
+  return db.query<StoredRoute>(
     `UPDATE ${TABLE} AS g
-     SET assigned_to_user_id = r.user_id, assigned_team_id = r.team_id, assignment_rule = r.rule
+     SET assigned_to_user_id = CASE WHEN g.assigned_to_user_id IS NULL AND g.assigned_team_id IS NULL
+                                    THEN r.user_id ELSE g.assigned_to_user_id END,
+         assigned_team_id = CASE WHEN g.assigned_to_user_id IS NULL AND g.assigned_team_id IS NULL
+                                 THEN r.team_id ELSE g.assigned_team_id END,
+         assignment_rule = CASE WHEN g.assigned_to_user_id IS NULL AND g.assigned_team_id IS NULL
+                                THEN r.rule ELSE 'manual' END
      FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, user_id text, team_id text, rule text)
-     WHERE g.id = r.id AND (g.opened_notified_at IS NULL OR g.assignment_rule IS NULL)
-       AND (g.assigned_to_user_id IS DISTINCT FROM r.user_id OR g.assigned_team_id IS DISTINCT FROM r.team_id
-            OR g.assignment_rule IS DISTINCT FROM r.rule)`,
+     WHERE g.id = r.id AND g.assignment_rule IS NULL
+     RETURNING g.id::text AS id, g.assigned_to_user_id, g.assigned_team_id, g.assignment_rule`,
     [JSON.stringify(routes.map((r) => ({ id: r.id, user_id: r.userId, team_id: r.teamId, rule: r.rule })))],
   );
 }
@@ -105,23 +141,42 @@ export async function releaseOpenNotification(db: Queryable, id: string, claimed
   );
 }
 
-/** Records the intent to post a root (committed before the post). False if a root appeared meanwhile. */
-export async function markRootIntent(db: Queryable, id: string, now: Date): Promise<boolean> {
+/**
+ * Records the intent to post a root (committed before the post), compare-and-set on what this run read:
+ * false when another run posted a root or marked its own intent meanwhile.
+ */
+export async function markRootIntent(
+  db: Queryable,
+  id: string,
+  now: Date,
+  seenIntent: string | null,
+): Promise<boolean> {
   const rows = await db.query<{ id: string }>(
     `UPDATE ${TABLE} SET slack_post_started_at = $2::timestamptz
-     WHERE id = $1::uuid AND slack_root_ts IS NULL RETURNING id`,
-    [id, now.toISOString()],
+     WHERE id = $1::uuid AND slack_root_ts IS NULL
+       AND slack_post_started_at IS NOT DISTINCT FROM $3::timestamptz
+     RETURNING id`,
+    [id, now.toISOString(), seenIntent],
   );
   return rows.length > 0;
 }
 
-/** The newest activity id of a group: a fresh root shows everything up to it, so the thread starts after. */
-export async function latestActivityId(db: Queryable, id: string): Promise<string | null> {
+/** The same for replacing a root that is gone (or unusable): only while the old ts is still the stored one. */
+export async function markRepostIntent(
+  db: Queryable,
+  id: string,
+  oldTs: string,
+  now: Date,
+  seenIntent: string | null,
+): Promise<boolean> {
   const rows = await db.query<{ id: string }>(
-    `SELECT id::text AS id FROM ${ACTIVITY} WHERE signal_group_id = $1::uuid ORDER BY id DESC LIMIT 1`,
-    [id],
+    `UPDATE ${TABLE} SET slack_post_started_at = $3::timestamptz
+     WHERE id = $1::uuid AND slack_root_ts = $2
+       AND slack_post_started_at IS NOT DISTINCT FROM $4::timestamptz
+     RETURNING id`,
+    [id, oldTs, now.toISOString(), seenIntent],
   );
-  return rows[0]?.id ?? null;
+  return rows.length > 0;
 }
 
 /** Stores a posted (or found again) root message, with its activity, in one transaction. */
@@ -219,13 +274,4 @@ export async function moveThreadCursor(
 
 export async function insertActivity(db: Queryable, activity: ActivityRow): Promise<void> {
   await insertActivities(db, [activity]);
-}
-
-/** Whether the group was ever reopened: then its current open period began with a reopen. */
-export async function hasReopenedActivity(db: Queryable, id: string): Promise<boolean> {
-  const rows = await db.query<{ reopened: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM ${ACTIVITY} WHERE signal_group_id = $1::uuid AND action = 'reopened') AS reopened`,
-    [id],
-  );
-  return rows[0]?.reopened === true;
 }

@@ -3,7 +3,7 @@ import type { JsonObject } from "../core/types.js";
 import { finishJobRun, insertJobRun, markAbandonedRuns } from "../db/job-runs.js";
 import { JOB_LOCK_NAMESPACE } from "../db/locks.js";
 import type { Runtime } from "../runtime.js";
-import { runSlackSync } from "../slack/index.js";
+import { createSlackTarget, runSlackSync } from "../slack/index.js";
 import type { JobDefinition } from "./job.js";
 
 export interface JobRunOutcome {
@@ -38,11 +38,13 @@ export async function runJob(job: JobDefinition, runtime: Runtime): Promise<JobR
     await insertJobRun(db, { id: runId, jobId: job.id, startedAt: now, status: "running" });
     let result: Awaited<ReturnType<JobDefinition["run"]>>;
     try {
-      result = await job.run(runtime);
+      // Built before the job's work, so a Slack misconfiguration stops the run before anything is written.
+      const target = runtime.slack !== undefined ? runtime.slack : createSlackTarget(runtime);
+      result = await job.run({ ...runtime, slack: target });
       // Every job ends by bringing Slack up to date, so a change made anywhere shows after any run. What the
       // job itself wrote is committed already: a Slack failure below never loses it.
       if (job.syncsSlack !== false) {
-        const slack = await runSlackSync(runtime);
+        const slack = await runSlackSync(runtime, { target });
         result = {
           outcome: result.outcome === "failed" || slack.failed > 0 ? "failed" : "succeeded",
           summary: { ...result.summary, slack: { ...slack } },

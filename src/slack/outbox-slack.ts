@@ -6,11 +6,11 @@
  */
 import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { MessageMetadata, SlackApi } from "./api.js";
+import { type MessageMetadata, OUTBOX_CHANNEL_PREFIX, type SlackApi, tsAfter } from "./api.js";
 
 export const OUTBOX_FILE = "slack-outbox.jsonl";
-/** Channel used in the outbox when SLACK_SHARED_CHANNEL_ID is not set either. */
-export const OUTBOX_CHANNEL = "COUTBOX";
+/** Channel named in the outbox when SLACK_SHARED_CHANNEL_ID is not set either. */
+export const OUTBOX_CHANNEL = "shared";
 
 interface OutboxLine {
   at: string;
@@ -36,20 +36,25 @@ export function createOutboxSlack(path: string, clock: () => Date): SlackApi {
     mkdirSync(dirname(path), { recursive: true });
     appendFileSync(path, `${JSON.stringify({ at: clock().toISOString(), ...line })}\n`);
   };
+  // Every channel id handed out is marked as the outbox's, so it is never mistaken for a Slack channel.
+  const mark = (channel: string) =>
+    channel.startsWith(OUTBOX_CHANNEL_PREFIX) ? channel : `${OUTBOX_CHANNEL_PREFIX}${channel}`;
   return {
     kind: "outbox",
+    ownsChannel: (channel) => channel.startsWith(OUTBOX_CHANNEL_PREFIX),
     async postMessage(args) {
       const ts = nextTs();
+      const channel = mark(args.channel);
       write({
         method: "chat.postMessage",
-        channel: args.channel,
+        channel,
         ts,
         text: args.text,
         ...(args.threadTs ? { thread_ts: args.threadTs } : {}),
         ...(args.blocks ? { blocks: args.blocks } : {}),
         ...(args.metadata ? { metadata: args.metadata } : {}),
       });
-      return { channel: args.channel, ts };
+      return { channel, ts };
     },
     async updateMessage(args) {
       write({
@@ -64,13 +69,14 @@ export function createOutboxSlack(path: string, clock: () => Date): SlackApi {
       return null;
     },
     async openDm(slackUserId) {
-      return `D${slackUserId.replace(/^U/, "")}`;
+      return mark(`D${slackUserId.replace(/^U/, "")}`);
     },
     async findMessageByMetadata(args) {
       for (const line of readLines(path).reverse()) {
         if (
           line.method === "chat.postMessage" &&
-          line.channel === args.channel &&
+          line.channel === mark(args.channel) &&
+          (args.newerThanTs === undefined || tsAfter(line.ts ?? "0", args.newerThanTs)) &&
           line.metadata?.event_type === args.eventType &&
           line.metadata.event_payload[args.key] === args.value &&
           line.ts !== undefined

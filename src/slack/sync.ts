@@ -27,11 +27,10 @@ import type { Db } from "../db/db.js";
 import { loadOwnershipTables } from "../db/ownership.js";
 import {
   claimOpenNotification,
-  hasReopenedActivity,
   insertActivity,
-  latestActivityId,
   listThreadEvents,
   loadSyncCandidates,
+  markRepostIntent,
   markRootIntent,
   moveThreadCursor,
   type RouteWrite,
@@ -45,7 +44,7 @@ import {
 } from "../db/slack.js";
 import { ObservabilityError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { ROOT_METADATA_EVENT, type SlackApi } from "./api.js";
+import { type PostMessageArgs, ROOT_METADATA_EVENT, type SlackApi } from "./api.js";
 import { SlackCallError } from "./errors.js";
 
 export interface SyncOptions {
@@ -65,7 +64,8 @@ export interface SyncOptions {
 }
 
 export interface SyncSummary {
-  mode: SlackApi["kind"];
+  /** Where messages went; "off" without a token on a shared database. */
+  mode: SlackApi["kind"] | "off";
   groups: number;
   posted: number;
   reposted: number;
@@ -86,7 +86,7 @@ export interface SyncSummary {
   skipped?: string;
 }
 
-export function emptySyncSummary(mode: SlackApi["kind"]): SyncSummary {
+export function emptySyncSummary(mode: SyncSummary["mode"]): SyncSummary {
   return {
     mode,
     groups: 0,
@@ -122,17 +122,22 @@ export async function syncSlack(options: SyncOptions): Promise<SyncSummary> {
   });
   summary.groups = groups.length;
 
-  // 1. Route groups entering an open period, then claim the owner notifications of open ones.
+  // 1. Route groups never routed (an assignment someone made first is kept, as rule `manual`).
   const routes: RouteWrite[] = [];
   for (const g of groups) {
-    if (g.opened_notified_at !== null && g.assignment_rule !== null) continue;
+    if (g.assignment_rule !== null) continue;
     const route = routeGroup(g, tables);
     routes.push({ id: g.id, userId: route.userId, teamId: route.teamId, rule: route.rule });
-    g.assigned_to_user_id = route.userId;
-    g.assigned_team_id = route.teamId;
-    g.assignment_rule = route.rule;
   }
-  await saveRoutes(db, routes);
+  const stored = new Map((await saveRoutes(db, routes)).map((r) => [r.id, r]));
+  for (const g of groups) {
+    const r = stored.get(g.id);
+    if (r === undefined) continue;
+    g.assigned_to_user_id = r.assigned_to_user_id;
+    g.assigned_team_id = r.assigned_team_id;
+    g.assignment_rule = r.assignment_rule;
+  }
+
   const brokenChannels = new Map<string, string>();
   const ctx: GroupSyncContext = {
     ...options,
@@ -264,50 +269,112 @@ async function syncGroup(ctx: GroupSyncContext, group: SyncGroup): Promise<void>
   const { summary } = ctx;
   const renderCtx = renderContextFor(group, ctx.tables, ctx.interactive);
   const message = renderGroupMessage(group, renderCtx);
-  const channel = group.slack_channel_id ?? ctx.channel;
-  const broken = ctx.brokenChannels.get(channel);
-  if (broken !== undefined) {
-    // Same channel failed for an earlier group this run: do not call again, record the same reason.
-    throw new SlackCallError({ method: "chat.postMessage", slackError: broken });
-  }
+  const storedRoot =
+    group.slack_root_ts !== null &&
+    group.slack_channel_id !== null &&
+    ctx.slack.ownsChannel(group.slack_channel_id)
+      ? { channel: group.slack_channel_id, ts: group.slack_root_ts }
+      : null;
 
-  let rootTs = group.slack_root_ts;
-  let rootChannel = group.slack_channel_id;
+  let root: { channel: string; ts: string } | null = null;
   let freshRoot = false;
+  let rootError: SlackCallError | null = null;
   try {
-    if (rootTs === null || rootChannel === null) {
-      ({ ts: rootTs, channel: rootChannel } = await postRoot(ctx, group, message, null));
+    const broken = ctx.brokenChannels.get(storedRoot?.channel ?? ctx.channel);
+    if (broken !== undefined) {
+      // The same channel failed for an earlier group this run: do not call it again, record the same reason.
+      throw new SlackCallError({
+        method: storedRoot ? "chat.update" : "chat.postMessage",
+        slackError: broken,
+      });
+    }
+    if (storedRoot === null) {
+      const replacing =
+        group.slack_root_ts !== null
+          ? {
+              ts: group.slack_root_ts,
+              reason: "previous root was written to another target (outbox or Slack)",
+            }
+          : null;
+      root = await postRoot(ctx, group, message, replacing);
       freshRoot = true;
     } else if (message.hash !== group.slack_message_hash) {
-      const outcome = await updateRoot(ctx, group, rootChannel, rootTs, message);
-      if (outcome.reposted) {
-        ({ ts: rootTs, channel: rootChannel } = outcome.root);
-        freshRoot = true;
-      }
+      const outcome = await updateRoot(ctx, group, storedRoot, message);
+      root = outcome.root;
+      freshRoot = outcome.reposted;
     } else {
+      root = storedRoot;
       summary.unchanged += 1;
     }
   } catch (error) {
-    if (error instanceof SlackCallError && error.category === "channel")
-      ctx.brokenChannels.set(channel, error.slackError);
-    throw error;
+    if (!(error instanceof SlackCallError) || error.category !== "channel") throw error;
+    ctx.brokenChannels.set(storedRoot?.channel ?? ctx.channel, error.slackError);
+    rootError = error;
   }
 
-  if (!freshRoot) await replyInThread(ctx, group, rootChannel, rootTs);
-  // The owner DM, once per open period: claimed right before sending, given back if it cannot be sent, so
-  // only a process killed in between can lose it.
-  if (group.status === "open" && group.opened_notified_at === null) {
-    const claimed = await claimOpenNotification(ctx.db, group.id, ctx.now);
-    if (!claimed) return;
-    try {
-      await notifyOwner(ctx, group, renderCtx, rootChannel, rootTs);
-    } catch (error) {
+  if (root !== null && !freshRoot && group.has_thread_events) await replyInThread(ctx, group, root);
+  // The owner hears about it even when the channel is broken (the DM then has no link to the root).
+  await notifyOwnerOnce(ctx, group, renderCtx, root);
+  if (rootError !== null) throw rootError;
+}
+
+/**
+ * The owner DM, once per open period: claimed right before sending and given back if nothing could be
+ * delivered. A claim whose outcome was never recorded (the claiming run died) is sent again.
+ */
+async function notifyOwnerOnce(
+  ctx: GroupSyncContext,
+  group: SyncGroup,
+  renderCtx: RenderContext,
+  root: { channel: string; ts: string } | null,
+) {
+  if (group.status !== "open") return;
+  if (group.opened_notified_at === null) {
+    if (!(await claimOpenNotification(ctx.db, group.id, ctx.now))) return;
+  } else if (group.owner_dm_unrecorded) {
+    ctx.log.warn(
+      { group_id: group.id },
+      "a run died between claiming and recording an owner DM; sending it again",
+    );
+  } else {
+    return;
+  }
+  const delivery = { delivered: false };
+  try {
+    await notifyOwner(ctx, group, renderCtx, root, delivery);
+  } catch (error) {
+    // Give the claim back only if nothing reached anyone; a failed write after a send must not send twice.
+    if (!delivery.delivered && group.opened_notified_at === null) {
       await releaseOpenNotification(ctx.db, group.id, ctx.now);
-      throw error;
     }
+    throw error;
   }
 }
 
+/** Posts with a text-only retry when Slack refuses the blocks (invalid_blocks, msg_too_long, ...). */
+async function postWithTextFallback(
+  ctx: GroupSyncContext,
+  groupId: string,
+  args: PostMessageArgs,
+  minimalText: () => string,
+): Promise<{ channel: string; ts: string; fallback: string | null }> {
+  try {
+    return { ...(await withRateLimit(ctx, () => ctx.slack.postMessage(args))), fallback: null };
+  } catch (error) {
+    if (!(error instanceof SlackCallError) || error.category !== "content") throw error;
+    logContentRejected(ctx, groupId, error);
+    const { blocks: _blocks, ...rest } = args;
+    const posted = await withRateLimit(ctx, () => ctx.slack.postMessage({ ...rest, text: minimalText() }));
+    ctx.summary.text_fallbacks += 1;
+    return { ...posted, fallback: error.slackError };
+  }
+}
+
+/**
+ * Posts a root message: the first one, or a replacement for one that is gone (`replacing`). The intent is
+ * committed first; if an earlier run left an intent, the message it may have posted is looked for by its
+ * metadata before posting again.
+ */
 async function postRoot(
   ctx: GroupSyncContext,
   group: SyncGroup,
@@ -316,16 +383,18 @@ async function postRoot(
 ): Promise<{ channel: string; ts: string }> {
   const { db, now, summary } = ctx;
   const channel = ctx.channel;
-  // A run that died between its post and storing the ts left an intent: look for that message first.
-  if (replacing === null && group.slack_post_started_at !== null) {
-    const oldest = Math.floor(Date.parse(group.slack_post_started_at) / 1000) - 3600;
+  if (group.slack_post_started_at !== null) {
+    const startedAt = Math.floor(Date.parse(group.slack_post_started_at) / 1000);
     const found = await withRateLimit(ctx, () =>
       ctx.slack.findMessageByMetadata({
         channel,
         eventType: ROOT_METADATA_EVENT,
         key: "group_id",
         value: group.id,
-        oldestEpochSeconds: oldest,
+        // The intent is written just before the post; Slack's clock may differ from ours by a little.
+        oldestEpochSeconds: startedAt - 3600,
+        latestEpochSeconds: startedAt + 3600,
+        ...(replacing ? { newerThanTs: replacing.ts } : {}),
       }),
     );
     if (found !== null) {
@@ -333,14 +402,14 @@ async function postRoot(
         { group_id: group.id, ts: found },
         "found the root message an interrupted run posted; adopting it",
       );
-      // Stored with no hash, so it is brought up to date right away.
+      // Stored without a hash, so it is brought up to date right away.
       await storeRoot(db, {
         id: group.id,
         channel,
         ts: found,
         hash: null,
         now,
-        threadCursor: await latestActivityId(db, group.id),
+        threadCursor: group.latest_activity_id,
         activity: systemActivity(now, group.id, "slack_posted", {
           kind: "root",
           channel,
@@ -348,91 +417,97 @@ async function postRoot(
           recovered: "found by metadata after an interrupted run",
         }),
       });
-      await updateRoot(
-        ctx,
-        { ...group, slack_root_ts: found, slack_channel_id: channel },
-        channel,
-        found,
-        message,
-      );
+      const adopted = {
+        ...group,
+        slack_root_ts: found,
+        slack_channel_id: channel,
+        slack_post_started_at: null,
+      };
+      await updateRoot(ctx, adopted, { channel, ts: found }, message);
       return { channel, ts: found };
     }
   }
-  if (!(await markRootIntent(db, group.id, now)) && replacing === null) {
+  const marked = replacing
+    ? await markRepostIntent(db, group.id, replacing.ts, now, group.slack_post_started_at)
+    : await markRootIntent(db, group.id, now, group.slack_post_started_at);
+  if (!marked) {
+    // Another run posted or is posting this root; it owns it.
     throw new SlackCallError({
       method: "chat.postMessage",
-      slackError: "root_posted_concurrently",
+      slackError: "root_changed_concurrently",
       category: "other",
     });
   }
   const metadata = { event_type: ROOT_METADATA_EVENT, event_payload: { group_id: group.id } };
-  let fallback: string | null = null;
-  let posted: { channel: string; ts: string };
-  try {
-    posted = await withRateLimit(ctx, () =>
-      ctx.slack.postMessage({ channel, text: message.text, blocks: message.blocks, metadata }),
-    );
-  } catch (error) {
-    if (!(error instanceof SlackCallError) || error.category !== "content") throw error;
-    fallback = error.slackError;
-    logContentRejected(ctx, group.id, error);
-    const minimal = renderMinimalText(group, renderContextFor(group, ctx.tables, ctx.interactive));
-    posted = await withRateLimit(ctx, () => ctx.slack.postMessage({ channel, text: minimal.text, metadata }));
-    summary.text_fallbacks += 1;
-  }
-  // The thread starts after everything the fresh root already shows.
-  const cursor = await latestActivityId(db, group.id);
+  const posted = await postWithTextFallback(
+    ctx,
+    group.id,
+    { channel, text: message.text, blocks: message.blocks, metadata },
+    () => renderMinimalText(group, renderContextFor(group, ctx.tables, ctx.interactive)).text,
+  );
+  // The thread starts after everything this rendering already shows (read in the same statement as it).
   await storeRoot(db, {
     id: group.id,
     channel: posted.channel,
     ts: posted.ts,
     hash: message.hash,
     now,
-    threadCursor: cursor,
+    threadCursor: group.latest_activity_id,
     activity: systemActivity(now, group.id, "slack_posted", {
       kind: "root",
       channel: posted.channel,
       ts: posted.ts,
       ...(replacing ? { replaces_ts: replacing.ts, reason: replacing.reason } : {}),
-      ...(fallback ? { fallback: "minimal_text", slack_error: fallback } : {}),
+      ...(posted.fallback ? { fallback: "minimal_text", slack_error: posted.fallback } : {}),
     }),
   });
   if (replacing) summary.reposted += 1;
   else summary.posted += 1;
-  return posted;
+  return { channel: posted.channel, ts: posted.ts };
 }
 
+/**
+ * Updates the root in place. A root that is gone, cannot be edited, or sits in a channel that no longer
+ * works while another channel is configured, is replaced by a fresh root in the configured channel.
+ */
 async function updateRoot(
   ctx: GroupSyncContext,
   group: SyncGroup,
-  channel: string,
-  ts: string,
+  root: { channel: string; ts: string },
   message: RenderedMessage,
-): Promise<{ reposted: false } | { reposted: true; root: { channel: string; ts: string } }> {
+): Promise<{ reposted: boolean; root: { channel: string; ts: string } }> {
   const { db, now, summary } = ctx;
   let fallback: string | null = null;
   try {
     await withRateLimit(ctx, () =>
-      ctx.slack.updateMessage({ channel, ts, text: message.text, blocks: message.blocks }),
+      ctx.slack.updateMessage({
+        channel: root.channel,
+        ts: root.ts,
+        text: message.text,
+        blocks: message.blocks,
+      }),
     );
   } catch (error) {
     if (!(error instanceof SlackCallError)) throw error;
-    if (error.category === "message_gone") {
+    const movedChannel = error.category === "channel" && root.channel !== ctx.channel;
+    if (error.category === "message_gone" || movedChannel) {
       ctx.log.warn(
-        { group_id: group.id, ts, error: error.slackError },
-        "root message gone; posting a fresh one",
+        { group_id: group.id, ts: root.ts, error: error.slackError },
+        "root message unusable; posting a fresh one",
       );
-      const root = await postRoot(ctx, { ...group, slack_post_started_at: null }, message, {
-        ts,
+      const fresh = await postRoot(ctx, group, message, {
+        ts: root.ts,
         reason: `previous root ${error.slackError}`,
       });
-      return { reposted: true, root };
+      return { reposted: true, root: fresh };
     }
     if (error.category !== "content") throw error;
     fallback = error.slackError;
     logContentRejected(ctx, group.id, error);
     const minimal = renderMinimalText(group, renderContextFor(group, ctx.tables, ctx.interactive));
-    await withRateLimit(ctx, () => ctx.slack.updateMessage({ channel, ts, text: minimal.text, blocks: [] }));
+    await withRateLimit(ctx, () =>
+      ctx.slack.updateMessage({ channel: root.channel, ts: root.ts, text: minimal.text, blocks: [] }),
+    );
     summary.text_fallbacks += 1;
   }
   await storeUpdate(db, {
@@ -440,13 +515,13 @@ async function updateRoot(
     hash: message.hash,
     now,
     activity: systemActivity(now, group.id, "slack_updated", {
-      channel,
-      ts,
+      channel: root.channel,
+      ts: root.ts,
       ...(fallback ? { fallback: "minimal_text", slack_error: fallback } : {}),
     }),
   });
   summary.updated += 1;
-  return { reposted: false };
+  return { reposted: false, root };
 }
 
 function logContentRejected(ctx: GroupSyncContext, groupId: string, error: SlackCallError) {
@@ -478,7 +553,7 @@ function toThreadEvent(a: ThreadActivity, tables: OwnershipTables): ThreadEvent 
 }
 
 /** One reply for all lifecycle events since the last reply (claimed by moving the cursor first). */
-async function replyInThread(ctx: GroupSyncContext, group: SyncGroup, channel: string, rootTs: string) {
+async function replyInThread(ctx: GroupSyncContext, group: SyncGroup, root: { channel: string; ts: string }) {
   const { db, now } = ctx;
   const events = await listThreadEvents(db, group.id, group.slack_thread_cursor);
   const last = events.at(-1);
@@ -488,37 +563,43 @@ async function replyInThread(ctx: GroupSyncContext, group: SyncGroup, channel: s
     group,
     events.map((e) => toThreadEvent(e, ctx.tables)),
   );
+  let posted: { ts: string; fallback: string | null };
   try {
-    const posted = await withRateLimit(ctx, () =>
-      ctx.slack.postMessage({ channel, text: reply.text, blocks: reply.blocks, threadTs: rootTs }),
+    posted = await postWithTextFallback(
+      ctx,
+      group.id,
+      { channel: root.channel, text: reply.text, blocks: reply.blocks, threadTs: root.ts },
+      () => reply.text,
     );
-    await insertActivity(
-      db,
-      systemActivity(now, group.id, "slack_posted", {
-        kind: "thread_reply",
-        channel,
-        ts: posted.ts,
-        events: events.map((e) => e.action),
-      }),
-    );
-    ctx.summary.thread_replies += 1;
   } catch (error) {
     // Not sent: give the events back to the next run.
     await moveThreadCursor(db, group.id, last.id, group.slack_thread_cursor).catch(() => undefined);
     throw error;
   }
+  await insertActivity(
+    db,
+    systemActivity(now, group.id, "slack_posted", {
+      kind: "thread_reply",
+      channel: root.channel,
+      ts: posted.ts,
+      events: events.map((e) => e.action),
+    }),
+  );
+  ctx.summary.thread_replies += 1;
 }
 
 /**
- * The owner DM for a claimed notification: primary owner, then secondary, each through the user map and
- * conversations.open; when nobody could be DMed, a mention-free note in the root's thread says so.
+ * The owner DM: the assigned owner, then the secondary owner, each through the user map and
+ * conversations.open; a person who cannot be DMed for any reason but a broken token, a rate limit or Slack
+ * being down is skipped and recorded. When nobody could be DMed, a mention-free note in the root's thread
+ * says so (or, without a root, the outcome is recorded and logged).
  */
 async function notifyOwner(
   ctx: GroupSyncContext,
   group: SyncGroup,
   renderCtx: RenderContext,
-  channel: string,
-  rootTs: string,
+  root: { channel: string; ts: string } | null,
+  delivery: { delivered: boolean },
 ) {
   const { db, now, summary } = ctx;
   const route = routeGroup(group, ctx.tables);
@@ -527,69 +608,66 @@ async function notifyOwner(
     { ...route, userId: group.assigned_to_user_id, teamId: group.assigned_team_id },
     ctx.tables.slackUserIds,
   );
-  const reason = (await hasReopenedActivity(db, group.id)) ? "reopened" : "opened";
-  if (candidates.length === 0) {
-    await insertActivity(
+  const reason = group.was_reopened ? "reopened" : "opened";
+  const record = (metadata: JsonObject) =>
+    insertActivity(
       db,
       systemActivity(now, group.id, "slack_posted", {
         kind: "owner_dm",
-        outcome: "unowned",
         rule: group.assignment_rule,
-        team_id: group.assigned_team_id,
+        reason,
+        ...metadata,
       }),
     );
+  if (candidates.length === 0) {
+    await record({ outcome: "unowned", team_id: group.assigned_team_id });
     return;
   }
   const problems: string[] = [];
-  let permalink: string | null | undefined;
+  let permalink: string | null | undefined = root === null ? null : undefined;
   for (const candidate of candidates) {
-    if (candidate.slackUserId === null) {
+    const slackUserId = candidate.slackUserId;
+    if (slackUserId === null) {
       problems.push(`${candidate.userId}: no Slack user mapping`);
       continue;
     }
     try {
-      permalink ??= await withRateLimit(ctx, () => ctx.slack.getPermalink(channel, rootTs)).catch(
-        (error: unknown) => {
-          if (
-            error instanceof SlackCallError &&
-            (error.category === "auth" || error.category === "rate_limited")
-          )
-            throw error;
-          return null;
-        },
-      );
-      const slackUserId = candidate.slackUserId;
+      if (permalink === undefined && root !== null) {
+        permalink = await withRateLimit(ctx, () => ctx.slack.getPermalink(root.channel, root.ts)).catch(
+          (error: unknown) => {
+            if (error instanceof SlackCallError && isRunLevel(error)) throw error;
+            return null;
+          },
+        );
+      }
       const dmChannel = await withRateLimit(ctx, () => ctx.slack.openDm(slackUserId));
       const dm: SlackMessage = renderOwnerDm(group, {
         ...renderCtx,
-        permalink,
+        permalink: permalink ?? null,
         reason,
         role: candidate.role,
       });
-      const posted = await withRateLimit(ctx, () =>
-        ctx.slack.postMessage({ channel: dmChannel, text: dm.text, blocks: dm.blocks }),
+      const posted = await postWithTextFallback(
+        ctx,
+        group.id,
+        { channel: dmChannel, text: dm.text, blocks: dm.blocks },
+        () => dm.text,
       );
-      await insertActivity(
-        db,
-        systemActivity(now, group.id, "slack_posted", {
-          kind: "owner_dm",
-          outcome: "sent",
-          role: candidate.role,
-          user_id: candidate.userId,
-          slack_user_id: slackUserId,
-          channel: dmChannel,
-          ts: posted.ts,
-          reason,
-          rule: group.assignment_rule,
-          ...(problems.length > 0 ? { skipped: problems } : {}),
-        }),
-      );
+      delivery.delivered = true;
+      await record({
+        outcome: "sent",
+        role: candidate.role,
+        user_id: candidate.userId,
+        slack_user_id: slackUserId,
+        channel: dmChannel,
+        ts: posted.ts,
+        ...(problems.length > 0 ? { skipped: problems } : {}),
+      });
       summary.dms += 1;
       if (candidate.role !== "primary") summary.dm_fallbacks += 1;
       return;
     } catch (error) {
-      if (!(error instanceof SlackCallError) || (error.category !== "dm" && error.category !== "other"))
-        throw error;
+      if (!(error instanceof SlackCallError) || isRunLevel(error)) throw error;
       ctx.log.warn(
         { group_id: group.id, user_id: candidate.userId, error: error.slackError },
         "owner DM failed; trying the next person",
@@ -597,21 +675,29 @@ async function notifyOwner(
       problems.push(`${candidate.userId}: ${error.slackError}`);
     }
   }
+  summary.dm_undelivered += 1;
+  if (root === null) {
+    ctx.log.warn(
+      { group_id: group.id, problems },
+      "nobody could be DMed and the group has no root message to note it in",
+    );
+    await record({ outcome: "undelivered", problems });
+    delivery.delivered = true;
+    return;
+  }
   // Nobody could be DMed: say so where people look, without pinging anyone.
   const note = renderUndeliveredDmNote(group, renderCtx, problems);
-  const posted = await withRateLimit(ctx, () =>
-    ctx.slack.postMessage({ channel, text: note.text, blocks: note.blocks, threadTs: rootTs }),
+  const posted = await postWithTextFallback(
+    ctx,
+    group.id,
+    { channel: root.channel, text: note.text, blocks: note.blocks, threadTs: root.ts },
+    () => note.text,
   );
-  await insertActivity(
-    db,
-    systemActivity(now, group.id, "slack_posted", {
-      kind: "owner_dm",
-      outcome: "undelivered",
-      problems,
-      note_channel: channel,
-      note_ts: posted.ts,
-      rule: group.assignment_rule,
-    }),
-  );
-  summary.dm_undelivered += 1;
+  delivery.delivered = true;
+  await record({ outcome: "undelivered", problems, note_channel: root.channel, note_ts: posted.ts });
+}
+
+/** Errors that are about the run (token, rate limit, Slack down), not about one person or message. */
+function isRunLevel(error: SlackCallError): boolean {
+  return error.category === "auth" || error.category === "rate_limited" || error.category === "transient";
 }

@@ -12,7 +12,14 @@ import {
   WebClient,
 } from "@slack/web-api";
 import type { Logger } from "../log.js";
-import type { MessageMetadata, PostMessageArgs, SlackApi, UpdateMessageArgs } from "./api.js";
+import {
+  type MessageMetadata,
+  OUTBOX_CHANNEL_PREFIX,
+  type PostMessageArgs,
+  type SlackApi,
+  tsAfter,
+  type UpdateMessageArgs,
+} from "./api.js";
 import { SlackCallError } from "./errors.js";
 
 export interface WebApiSlackOptions {
@@ -51,27 +58,32 @@ function slackLogger(log: Logger): SlackLogger {
 
 export function createWebApiSlack(options: WebApiSlackOptions): SlackApi {
   const retryDelay = options.retryDelayMs ?? 500;
-  const client = new WebClient(options.token, {
-    slackApiUrl: options.apiUrl,
-    logger: slackLogger(options.log),
-    logLevel: LogLevel.WARN,
-    timeout: options.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS,
-    rejectRateLimitedCalls: true,
-    retryConfig: {
-      retries: options.retries ?? DEFAULT_SLACK_RETRIES,
-      factor: 2,
-      minTimeout: retryDelay,
-      maxTimeout: retryDelay * 4,
-      randomize: false,
-    },
-    // A configured API URL is the only place requests may go.
-    allowAbsoluteUrls: false,
-  });
+  const makeClient = (retries: number) =>
+    new WebClient(options.token, {
+      slackApiUrl: options.apiUrl,
+      logger: slackLogger(options.log),
+      logLevel: LogLevel.WARN,
+      timeout: options.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS,
+      rejectRateLimitedCalls: true,
+      retryConfig: {
+        retries,
+        factor: 2,
+        minTimeout: retryDelay,
+        maxTimeout: retryDelay * 4,
+        randomize: false,
+      },
+      // A configured API URL is the only place requests may go.
+      allowAbsoluteUrls: false,
+    });
+  const client = makeClient(options.retries ?? DEFAULT_SLACK_RETRIES);
+  // Posting is not idempotent: a request that timed out may have been delivered, and resending it would post
+  // twice. Posts are never retried here; the sync's intent marker and metadata search recover a lost post.
+  const postClient = makeClient(0);
   const maxHistoryPages = options.maxHistoryPages ?? 5;
 
   async function call(method: string, args: Record<string, unknown>): Promise<WebAPICallResult> {
     try {
-      return await client.apiCall(method, args);
+      return await (method === "chat.postMessage" ? postClient : client).apiCall(method, args);
     } catch (error) {
       throw toSlackCallError(method, error);
     }
@@ -79,6 +91,7 @@ export function createWebApiSlack(options: WebApiSlackOptions): SlackApi {
 
   return {
     kind: "slack",
+    ownsChannel: (channel) => !channel.startsWith(OUTBOX_CHANNEL_PREFIX),
     async postMessage(args: PostMessageArgs) {
       const result = await call("chat.postMessage", {
         channel: args.channel,
@@ -124,6 +137,7 @@ export function createWebApiSlack(options: WebApiSlackOptions): SlackApi {
         const result = await call("conversations.history", {
           channel: args.channel,
           oldest: String(args.oldestEpochSeconds),
+          latest: String(args.latestEpochSeconds),
           inclusive: true,
           include_all_metadata: true,
           limit: 200,
@@ -135,7 +149,8 @@ export function createWebApiSlack(options: WebApiSlackOptions): SlackApi {
             if (
               m.metadata?.event_type === args.eventType &&
               m.metadata.event_payload?.[args.key] === args.value &&
-              typeof m.ts === "string"
+              typeof m.ts === "string" &&
+              (args.newerThanTs === undefined || tsAfter(m.ts, args.newerThanTs))
             ) {
               return m.ts;
             }
