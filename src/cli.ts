@@ -23,7 +23,7 @@ export const USAGE = `usage: observability <command> [options]
 
 commands:
   list [--json]                              list the jobs with their descriptions and schedules
-  run <job>                                  run one job; prints one JSON summary line
+  run <job> [--since <ISO time>]             run one job; prints one JSON summary line (--since: backfill)
   ingest --file <path|-> [--batch-size N]    ingest JSON-lines signals, then sync Slack; prints one JSON summary
   fingerprint [--explain]                    fingerprint JSON lines read from stdin
   groups list [--status S[,S]] [--limit N] [--json]
@@ -87,7 +87,7 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
       createLogger({ level: config.logLevel, secrets: config.secrets, base, destination: io.stderr });
     switch (command) {
       case "run": {
-        const { values, positionals } = parse(rest, {});
+        const { values, positionals } = parse(rest, { since: { type: "string" } });
         if (values.help) return help(io);
         const jobId = positionals[0];
         const job = jobId === undefined ? undefined : findJob(jobId);
@@ -96,10 +96,38 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
             `${jobId === undefined ? "run needs a job name" : `unknown job ${JSON.stringify(jobId)}`}; valid jobs: ${JOBS.map((j) => j.id).join(", ")}`,
           );
         }
+        let since: Date | undefined;
+        if (values.since !== undefined) {
+          if (!job.acceptsSince) {
+            throw usageError(
+              `--since applies to ${JOBS.filter((j) => j.acceptsSince)
+                .map((j) => j.id)
+                .join(", ")}, not ${job.id}`,
+            );
+          }
+          since = parseIsoTime(values.since);
+          if (since === undefined) {
+            throw usageError(
+              `--since must be an ISO 8601 time with a zone (2024-05-01T00:00:00Z), got ${JSON.stringify(values.since)}`,
+            );
+          }
+        }
+        // Progress for a person at a terminal; a CronJob's stdout stays one JSON line.
+        const progress =
+          io.stdout.isTTY === true
+            ? (line: string) => {
+                io.stderr.write(`\r\u001b[K${line}`);
+              }
+            : undefined;
         log = logger({ job: job.id });
         return await withRuntime(config, log, parseNow(values.now), async (runtime) => {
           const runLog = runtime.log.child({ run_id: runtime.runId });
-          const outcome = await runJob(job, { ...runtime, log: runLog });
+          const outcome = await runJob(job, {
+            ...runtime,
+            log: runLog,
+            jobOptions: { ...(since ? { since } : {}), ...(progress ? { progress } : {}) },
+          });
+          if (progress) io.stderr.write("\r\u001b[K");
           runLog.info({ status: outcome.status, summary: outcome.summary }, "run finished");
           writeJsonLine(io, outcome);
           return outcome.status === "failed" ? 1 : 0;

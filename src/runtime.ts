@@ -22,12 +22,21 @@ export async function openDatabase(config: Config, log: Logger): Promise<Db> {
   return db;
 }
 
+export interface JobOptions {
+  /** Backfill from this time instead of the cursor. */
+  since?: Date;
+  /** Progress lines for a person watching (set when stdout is a terminal). */
+  progress?: (line: string) => void;
+}
+
 export interface Runtime {
   db: Db;
   config: Config;
   log: Logger;
   now: Date;
   runId: string;
+  /** Options of `observability run` that a job may read (backfill start, progress output). */
+  jobOptions?: JobOptions;
   /** Where Slack messages go; built from the configuration when absent (tests inject one), null = off. */
   slack?: SlackTarget | null;
   close(): Promise<void>;

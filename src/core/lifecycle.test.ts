@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   decideGrouping,
+  decideSystemClose,
   decideUserAction,
   type GroupingSignal,
   reopenedState,
@@ -387,5 +388,54 @@ describe("decideUserAction", () => {
   it("refuses a snooze that does not end in the future", () => {
     const r = decideUserAction(group(), { kind: "snooze", until: now }, { now, userId: "u", newId: ids() });
     expect(r).toEqual({ ok: false, reason: expect.stringContaining("not in the future") });
+  });
+});
+
+describe("decideSystemClose", () => {
+  const base = (over: Partial<GroupRow> = {}): GroupRow => group(over);
+  const ctx = { now: new Date("2024-05-01T12:00:00Z"), newId: () => "act-1" };
+
+  it("closes an active group whose last signal is older than the recovery", () => {
+    for (const status of ["open", "acknowledged", "snoozed"] as const) {
+      const r = decideSystemClose(
+        base({
+          status,
+          last_seen_at: "2024-05-01T10:00:00.000Z",
+          snoozed_until: status === "snoozed" ? "2024-05-02T00:00:00.000Z" : null,
+        }),
+        { reason: "recovered", resolvedAt: "2024-05-01T11:00:00Z", metadata: { run_id: "r2" } },
+        ctx,
+      );
+      expect(r.ok).toBe(true);
+      if (!r.ok) continue;
+      expect(r.group).toMatchObject({
+        status: "closed",
+        closed_at: "2024-05-01T12:00:00.000Z",
+        snoozed_until: null,
+        count_24h_as_of: null,
+      });
+      expect(r.activity).toMatchObject({ action: "closed", actor_type: "system", actor_user_id: null });
+      expect(r.activity.metadata_json).toMatchObject({
+        from: status,
+        reason: "recovered",
+        run_id: "r2",
+        resolved_at: "2024-05-01T11:00:00Z",
+      });
+    }
+  });
+
+  it("refuses when the group failed again at or after the recovery, or is closed", () => {
+    const late = decideSystemClose(
+      base({ last_seen_at: "2024-05-01T11:00:00.000Z" }),
+      { reason: "recovered", resolvedAt: "2024-05-01T11:00:00Z" },
+      ctx,
+    );
+    expect(late.ok).toBe(false);
+    const closed = decideSystemClose(
+      base({ status: "closed", closed_at: "2024-05-01T10:30:00.000Z" }),
+      { reason: "recovered", resolvedAt: "2024-05-01T11:00:00Z" },
+      ctx,
+    );
+    expect(closed.ok).toBe(false);
   });
 });

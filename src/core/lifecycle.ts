@@ -395,3 +395,38 @@ export function decideUserAction(
 function ok(group: GroupRow, activityRow: ActivityRow): UserActionResult {
   return { ok: true, group, activity: activityRow };
 }
+
+/**
+ * The system closes a group because its problem went away (a pipeline recovered, an import error left the
+ * snapshot). Refused when the group is already closed, or when it saw a signal at or after `resolvedAt`
+ * (the recovery is older than the latest failure, so it proves nothing).
+ */
+export function decideSystemClose(
+  group: GroupRow,
+  close: { reason: string; resolvedAt: string; metadata?: JsonObject },
+  ctx: { now: Date; newId: () => string },
+): UserActionResult {
+  if (!isActiveStatus(group.status)) return { ok: false, reason: `group ${group.id} is already closed` };
+  if (Date.parse(group.last_seen_at) >= Date.parse(close.resolvedAt)) {
+    return {
+      ok: false,
+      reason: `group ${group.id} failed again at ${group.last_seen_at}, after the recovery at ${close.resolvedAt}`,
+    };
+  }
+  const next: GroupRow = {
+    ...group,
+    status: "closed",
+    closed_at: ctx.now.toISOString(),
+    snoozed_until: null,
+    count_24h_as_of: null,
+  };
+  return ok(
+    next,
+    activity(ctx, group.id, "closed", {
+      from: group.status,
+      reason: close.reason,
+      resolved_at: close.resolvedAt,
+      ...(close.metadata ?? {}),
+    }),
+  );
+}

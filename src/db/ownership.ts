@@ -29,3 +29,19 @@ export async function findUserBySlackId(db: Queryable, slackUserId: string): Pro
   );
   return rows[0]?.user_id ?? null;
 }
+
+/** Agency ids of these slugs (case-insensitive), from notification_agency_owner; unknown slugs are absent. */
+export async function findAgencyIdsBySlug(
+  db: Queryable,
+  slugs: readonly string[],
+): Promise<Map<string, string>> {
+  if (slugs.length === 0) return new Map();
+  const rows = await db.query<{ slug: string; agency_id: string }>(
+    `SELECT DISTINCT ON (lower(agency_slug)) lower(agency_slug) AS slug, agency_id
+     FROM reporting.notification_agency_owner
+     WHERE lower(agency_slug) = ANY($1::text[])
+     ORDER BY lower(agency_slug), agency_id`,
+    [slugs.map((s) => s.toLowerCase())],
+  );
+  return new Map(rows.map((r) => [r.slug, r.agency_id]));
+}

@@ -9,6 +9,13 @@ export interface JobDefinition {
   schedule: string;
   /** False for jobs that are the Slack sync themselves; every other job ends with a Slack sync. */
   syncsSlack?: boolean;
+  /** Whether `observability run <job> --since <time>` (backfill) applies. */
+  acceptsSince?: boolean;
+  /**
+   * The name runs of this job lock and record under, when it is not just the id: a job with several source
+   * instances (one CronJob per Airflow deployment) runs once per instance, in parallel with the others.
+   */
+  runName?(runtime: Runtime): string;
   run(runtime: Runtime): Promise<JobResult>;
 }
 

@@ -25,17 +25,18 @@ export async function runJob(job: JobDefinition, runtime: Runtime): Promise<JobR
   // The run's end is its `now` plus the time it took, so replays with --now keep sensible durations.
   const t0 = performance.now();
   const finishedAt = () => new Date(now.getTime() + Math.round(performance.now() - t0));
-  const release = await db.tryAdvisoryLock(`${JOB_LOCK_NAMESPACE}${job.id}`);
+  const runName = job.runName?.(runtime) ?? job.id;
+  const release = await db.tryAdvisoryLock(`${JOB_LOCK_NAMESPACE}${runName}`);
   if (release === null) {
-    log.info("another run of this job holds its lock; skipped");
-    await insertJobRun(db, { id: runId, jobId: job.id, startedAt: now, status: "skipped" });
+    log.info({ run_name: runName }, "another run of this job holds its lock; skipped");
+    await insertJobRun(db, { id: runId, jobId: runName, startedAt: now, status: "skipped" });
     return { ...base, status: "skipped", summary: { reason: "another run of this job is in progress" } };
   }
   try {
-    const abandoned = await markAbandonedRuns(db, job.id, now);
+    const abandoned = await markAbandonedRuns(db, runName, now);
     if (abandoned > 0)
       log.warn({ runs: abandoned }, "earlier runs of this job ended without an outcome; marked interrupted");
-    await insertJobRun(db, { id: runId, jobId: job.id, startedAt: now, status: "running" });
+    await insertJobRun(db, { id: runId, jobId: runName, startedAt: now, status: "running" });
     let result: Awaited<ReturnType<JobDefinition["run"]>>;
     try {
       // Built before the job's work, so a Slack misconfiguration stops the run before anything is written.

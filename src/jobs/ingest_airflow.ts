@@ -1,0 +1,395 @@
+/**
+ * ingest_airflow: pulls failures from one Airflow deployment (REST API v1 or v2) since its cursor, turns
+ * them into signals, closes the groups of pipelines that recovered and of import errors that went away, and
+ * drains the inbox rows Airflow callbacks pushed. One CronJob per deployment: each instance has its own name,
+ * dedup-key prefix, cursor and run lock.
+ *
+ * Order of writes, so that a failure at any point loses nothing and half-writes nothing: (1) all signals of
+ * the window in one transaction, (2) closes, each its own transaction, (3) the cursor. A run that fails
+ * before (3) is simply repeated by the next one (signals are idempotent, closes re-evaluated).
+ */
+import { type AirflowSettings, type Config, DEFAULT_AIRFLOW_SEVERITIES } from "../config.js";
+import { prepareSignal } from "../core/signal.js";
+import type { SignalInput, SignalRow } from "../core/types.js";
+import { advanceTimeCursor, readCursor } from "../db/cursors.js";
+import { ingestSignalBatch, transactionWithRetry } from "../db/ingest.js";
+import { findAgencyIdsBySlug } from "../db/ownership.js";
+import { closeGroupsAsSystem, listActiveSourceGroups, type SystemClose } from "../db/source-groups.js";
+import { configError } from "../errors.js";
+import type { Runtime } from "../runtime.js";
+import { type AgencyRules, parseAgencyRules, resolveAgencySlug } from "../sources/airflow/agency.js";
+import { type AirflowClient, createAirflowClient, detectApiVersion } from "../sources/airflow/client.js";
+import { type AirflowAuth, createAirflowHttp } from "../sources/airflow/http.js";
+import { importErrorKey, importErrorSummary } from "../sources/airflow/import-errors.js";
+import {
+  AIRFLOW_SOURCE,
+  type MapContext,
+  mapDagRunFailure,
+  mapImportError,
+  mapSlaMiss,
+  mapTaskFailure,
+} from "../sources/airflow/map.js";
+import type { AirflowDag, AirflowDagRun, AirflowTaskInstance, LogError } from "../sources/airflow/types.js";
+import { drainInbox } from "./ingest_inbox.js";
+import type { JobDefinition, JobResult } from "./job.js";
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const LOG_CONCURRENCY = 4;
+
+export interface ResolvedAirflow {
+  settings: AirflowSettings & { baseUrl: string };
+  instance: string;
+  auth: AirflowAuth;
+  agencyRules: AgencyRules;
+}
+
+/** A name for a deployment from its URL when AIRFLOW_INSTANCE is not set: host, port and path. */
+export function instanceFromUrl(baseUrl: string): string {
+  const u = new URL(baseUrl);
+  const raw = `${u.host}${u.pathname.replace(/\/+$/, "")}`;
+  return raw.replace(/[^A-Za-z0-9._:-]+/g, "-").slice(0, 100);
+}
+
+/** Everything the job needs from configuration, or one configuration error (exit 2) naming what to set. */
+export function resolveAirflow(config: Config): ResolvedAirflow {
+  const settings = config.airflow;
+  if (settings.baseUrl === undefined) {
+    throw configError(
+      "AIRFLOW_BASE_URL is not set; set it to the Airflow web server / API server URL (e.g. https://airflow.example.com)",
+    );
+  }
+  let auth: AirflowAuth;
+  if (settings.token !== undefined) auth = { kind: "token", token: settings.token };
+  else if (settings.username !== undefined && settings.password !== undefined) {
+    auth =
+      settings.apiVersion === "v1"
+        ? { kind: "basic", username: settings.username, password: settings.password }
+        : // v2 (and auto, decided later) exchange them for a JWT; see connectAirflow.
+          { kind: "jwt", username: settings.username, password: settings.password };
+  } else {
+    throw configError(
+      "Airflow credentials are not set; set AIRFLOW_USERNAME and AIRFLOW_PASSWORD, or AIRFLOW_TOKEN",
+    );
+  }
+  const agencyRules = parseAgencyRules(settings.agencyRules, settings.agencyTagPrefix);
+  return {
+    settings: { ...settings, baseUrl: settings.baseUrl },
+    instance: settings.instance ?? instanceFromUrl(settings.baseUrl),
+    auth,
+    agencyRules,
+  };
+}
+
+/** The client for the configured (or detected) API version, with the matching authentication. */
+export async function connectAirflow(
+  resolved: ResolvedAirflow,
+  options: { onPage?: (what: string, fetched: number, total: number) => void; retryDelayMs?: number } = {},
+): Promise<AirflowClient> {
+  const { settings } = resolved;
+  const httpFor = (auth: AirflowAuth) =>
+    createAirflowHttp({
+      baseUrl: settings.baseUrl,
+      auth,
+      timeoutMs: settings.timeoutSeconds * 1000,
+      ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+    });
+  let http = httpFor(resolved.auth);
+  const version = settings.apiVersion === "auto" ? await detectApiVersion(http) : settings.apiVersion;
+  // Username and password mean Basic auth on Airflow 2 and a JWT from /auth/token on Airflow 3.
+  if (version === "v1" && resolved.auth.kind === "jwt") {
+    http = httpFor({ kind: "basic", username: resolved.auth.username, password: resolved.auth.password });
+  }
+  return createAirflowClient(http, version, {
+    pageLimit: settings.pageLimit,
+    ...(options.onPage ? { onPage: options.onPage } : {}),
+  });
+}
+
+/** Runs `fn` over items with at most `limit` in flight, keeping order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function runKey(dagId: string, dagRunId: string): string {
+  return `${dagId}\u0000${dagRunId}`;
+}
+
+function taskLabel(ti: AirflowTaskInstance): string {
+  return ti.map_index >= 0 ? `${ti.task_id}[${ti.map_index}]` : ti.task_id;
+}
+
+function maxIso(values: Iterable<string | null>): string | null {
+  let best: string | null = null;
+  for (const v of values) if (v !== null && (best === null || Date.parse(v) > Date.parse(best))) best = v;
+  return best;
+}
+
+export interface AirflowRunSummary {
+  instance: string;
+  api_version: string;
+  window: { from: string; to: string };
+  task_failures: number;
+  dag_run_failures: number;
+  import_errors: number;
+  sla_misses: number;
+  logs_missing: number;
+  signals: {
+    received: number;
+    inserted: number;
+    duplicates: number;
+    opened: number;
+    reopened: number;
+    escalated: number;
+  };
+  recovered: number;
+  import_errors_resolved: number;
+  cursor: string | null;
+  inbox: { received: number; rejected: number };
+}
+
+export async function ingestAirflow(runtime: Runtime, resolved: ResolvedAirflow): Promise<AirflowRunSummary> {
+  const { db, log, now } = runtime;
+  const { settings, instance, agencyRules } = resolved;
+  const progress = runtime.jobOptions?.progress;
+  const client = await connectAirflow(resolved, {
+    ...(progress ? { onPage: (what, fetched, total) => progress(`${what}: ${fetched}/${total}`) } : {}),
+  });
+  const cursorKey = `${AIRFLOW_SOURCE}:${instance}`;
+  const cursor = await readCursor(db, cursorKey);
+  const since = runtime.jobOptions?.since;
+  const fromMs =
+    since !== undefined
+      ? since.getTime()
+      : cursor !== null
+        ? Date.parse(cursor) - settings.overlapMinutes * MINUTE_MS
+        : now.getTime() - settings.lookbackHours * HOUR_MS;
+  const window = { from: new Date(fromMs).toISOString(), to: now.toISOString() };
+  log.info({ instance, api_version: client.version, window }, "reading Airflow");
+
+  // 1. Read everything the window needs (no writes yet).
+  const slaOn = settings.slaMisses && client.version === "v1";
+  const tis = await client.listTaskInstances(
+    settings.recovery || slaOn ? ["failed", "success"] : ["failed"],
+    window,
+  );
+  const runs = await client.listDagRuns(settings.recovery ? ["failed", "success"] : ["failed"], window);
+  const importErrors = await client.listImportErrors();
+  const failedTis = tis.filter((t) => t.state === "failed");
+  const failedRuns = runs.filter((r) => r.state === "failed");
+
+  // Per run with a failure: its failed and upstream_failed tasks (blocked downstream; failed-task count).
+  const runsToInspect = new Map<string, { dagId: string; dagRunId: string }>();
+  for (const x of [...failedTis, ...failedRuns])
+    runsToInspect.set(runKey(x.dag_id, x.dag_run_id), { dagId: x.dag_id, dagRunId: x.dag_run_id });
+  const runTasks = new Map<string, AirflowTaskInstance[]>();
+  await mapLimit([...runsToInspect.entries()], LOG_CONCURRENCY, async ([key, r]) => {
+    runTasks.set(key, await client.listRunTaskInstances(r.dagId, r.dagRunId, ["failed", "upstream_failed"]));
+  });
+  const blockedIn = (dagId: string, dagRunId: string) =>
+    (runTasks.get(runKey(dagId, dagRunId)) ?? [])
+      .filter((t) => t.state === "upstream_failed")
+      .map(taskLabel)
+      .sort();
+  const runFailedTasks = (dagId: string, dagRunId: string) =>
+    (runTasks.get(runKey(dagId, dagRunId)) ?? []).filter((t) => t.state === "failed").length;
+  const dagRunFailures = failedRuns.filter((r) => runFailedTasks(r.dag_id, r.dag_run_id) === 0);
+  const slaTis = slaOn ? tis.filter((t) => t.sla_miss !== null) : [];
+
+  // DAG details once per DAG per run.
+  const dagIds = [...new Set([...failedTis, ...dagRunFailures, ...slaTis].map((x) => x.dag_id))].sort();
+  const dags = new Map<string, AirflowDag | null>();
+  await mapLimit(dagIds, LOG_CONCURRENCY, async (id) => {
+    dags.set(id, await client.getDag(id));
+  });
+  const logs = settings.fetchLogs
+    ? await mapLimit(failedTis, LOG_CONCURRENCY, (ti) => client.getLogError(ti))
+    : failedTis.map((): LogError | null => null);
+
+  // Agencies: slug by rule, id through the database; an unknown agency keeps its slug and never drops a signal.
+  const slugOf = (dagId: string) =>
+    resolveAgencySlug({ dag_id: dagId, tags: dags.get(dagId)?.tags ?? [] }, agencyRules)?.slug ?? null;
+  const importDagId = (filename: string) => (filename.split("/").pop() ?? filename).replace(/\.py$/, "");
+  const slugs = new Set<string>();
+  for (const id of dagIds) {
+    const s = slugOf(id);
+    if (s !== null) slugs.add(s);
+  }
+  for (const e of importErrors) {
+    const s = resolveAgencySlug({ dag_id: importDagId(e.filename), tags: [] }, agencyRules)?.slug;
+    if (s) slugs.add(s);
+  }
+  const agencyIds = await findAgencyIdsBySlug(db, [...slugs]);
+  const agency = (slug: string | null) => ({
+    slug,
+    id: slug === null ? null : (agencyIds.get(slug.toLowerCase()) ?? null),
+  });
+  const severities = { ...DEFAULT_AIRFLOW_SEVERITIES, ...settings.severities };
+  const ctx = (slug: string | null): MapContext => ({ instance, severities, agency: agency(slug) });
+
+  // 2. Map to signals.
+  const inputs: SignalInput[] = [];
+  failedTis.forEach((ti, i) => {
+    inputs.push(
+      mapTaskFailure(ti, {
+        ...ctx(slugOf(ti.dag_id)),
+        logError: logs[i] ?? null,
+        blocked: blockedIn(ti.dag_id, ti.dag_run_id),
+        now,
+      }),
+    );
+  });
+  for (const run of dagRunFailures) {
+    inputs.push(
+      mapDagRunFailure(run, {
+        ...ctx(slugOf(run.dag_id)),
+        timeoutSeconds: dags.get(run.dag_id)?.dagrun_timeout_seconds ?? null,
+        blocked: blockedIn(run.dag_id, run.dag_run_id),
+        now,
+      }),
+    );
+  }
+  const importKeys = new Set<string>();
+  for (const e of importErrors) {
+    // Airflow 3 names files relative to their bundle: the bundle is part of the identity.
+    const file = e.bundle_name ? `${e.bundle_name}/${e.filename}` : e.filename;
+    const key = importErrorKey(file, e.stack_trace);
+    importKeys.add(key);
+    const slug = resolveAgencySlug({ dag_id: importDagId(e.filename), tags: [] }, agencyRules)?.slug ?? null;
+    inputs.push(mapImportError(e, { ...ctx(slug), key, summary: importErrorSummary(e.stack_trace), now }));
+  }
+  for (const ti of slaTis) {
+    const signal = mapSlaMiss(ti, { ...ctx(slugOf(ti.dag_id)), now });
+    if (signal) inputs.push(signal);
+  }
+  const rows: SignalRow[] = inputs.map((input) => prepareSignal(input));
+
+  // 3. Write: signals in one transaction.
+  const batch = await ingestSignalBatch(db, rows, {
+    now,
+    reopenWindowHours: runtime.config.reopenWindowHours,
+    appBaseUrl: runtime.config.appBaseUrl,
+  });
+
+  // 4. Close what went away: recovered pipelines, resolved import errors.
+  const closes: SystemClose[] = [];
+  if (settings.recovery) {
+    const open = await listActiveSourceGroups(db, {
+      source: AIRFLOW_SOURCE,
+      instance,
+      signalTypes: ["task_failed", "dag_run_failed"],
+    });
+    const lastSuccessfulRun = new Map<string, AirflowDagRun>();
+    for (const r of runs) {
+      if (r.state !== "success" || r.end_date === null) continue;
+      const best = lastSuccessfulRun.get(r.dag_id);
+      if (best === undefined || Date.parse(r.end_date) > Date.parse(best.end_date ?? ""))
+        lastSuccessfulRun.set(r.dag_id, r);
+    }
+    const lastSuccessfulTask = new Map<string, AirflowTaskInstance>();
+    for (const t of tis) {
+      if (t.state !== "success" || t.end_date === null) continue;
+      const key = `${t.dag_id}\u0000${t.task_id}`;
+      const best = lastSuccessfulTask.get(key);
+      if (best === undefined || Date.parse(t.end_date) > Date.parse(best.end_date ?? ""))
+        lastSuccessfulTask.set(key, t);
+    }
+    for (const g of open) {
+      if (g.job_name === null) continue;
+      const run = lastSuccessfulRun.get(g.job_name);
+      const task = g.task_id === null ? undefined : lastSuccessfulTask.get(`${g.job_name}\u0000${g.task_id}`);
+      // The later of the two proofs; decideSystemClose refuses one older than the group's last failure.
+      const byRun = run?.end_date && Date.parse(run.end_date) > Date.parse(g.last_seen_at) ? run : undefined;
+      const byTask =
+        task?.end_date && Date.parse(task.end_date) > Date.parse(g.last_seen_at) ? task : undefined;
+      if (byRun?.end_date) {
+        closes.push({
+          groupId: g.id,
+          reason: "recovered",
+          resolvedAt: byRun.end_date,
+          metadata: { run_id: byRun.dag_run_id, recovered_by: "dag_run_succeeded" },
+        });
+      } else if (byTask?.end_date) {
+        closes.push({
+          groupId: g.id,
+          reason: "recovered",
+          resolvedAt: byTask.end_date,
+          metadata: { run_id: byTask.dag_run_id, task_id: byTask.task_id, recovered_by: "task_succeeded" },
+        });
+      }
+    }
+  }
+  const recovered = (await closeGroupsAsSystem(db, closes, now)).length;
+  const importOpen = await listActiveSourceGroups(db, {
+    source: AIRFLOW_SOURCE,
+    instance,
+    signalTypes: ["dag_import_error"],
+  });
+  const gone: SystemClose[] = importOpen
+    .filter((g) => {
+      const key = g.details?.import_key;
+      return typeof key === "string" && !importKeys.has(key);
+    })
+    .map((g) => ({
+      groupId: g.id,
+      reason: "import error resolved",
+      resolvedAt: now.toISOString(),
+      metadata: { filename: g.details?.filename ?? null },
+    }));
+  const importResolved = (await closeGroupsAsSystem(db, gone, now)).length;
+
+  // 5. Advance the cursor to the newest end_date read (never the job's clock: Airflow's rows decide).
+  const newest = maxIso([...tis.map((t) => t.end_date), ...runs.map((r) => r.end_date)]);
+  if (newest !== null) await transactionWithRetry(db, (tx) => advanceTimeCursor(tx, cursorKey, newest, now));
+
+  // 6. Rows pushed by Airflow callbacks.
+  const inbox = await drainInbox(runtime, { sources: [AIRFLOW_SOURCE, cursorKey] });
+
+  return {
+    instance,
+    api_version: client.version,
+    window,
+    task_failures: failedTis.length,
+    dag_run_failures: dagRunFailures.length,
+    import_errors: importErrors.length,
+    sla_misses: slaTis.length,
+    logs_missing: settings.fetchLogs ? logs.filter((l) => l === null).length : 0,
+    signals: {
+      received: batch.received,
+      inserted: batch.inserted,
+      duplicates: batch.duplicates,
+      opened: batch.opened,
+      reopened: batch.reopened,
+      escalated: batch.escalated,
+    },
+    recovered,
+    import_errors_resolved: importResolved,
+    cursor: newest ?? cursor,
+    inbox: { received: inbox.received, rejected: inbox.rejected },
+  };
+}
+
+export const ingestAirflowJob: JobDefinition = {
+  id: "ingest_airflow",
+  description:
+    "Pull failed tasks, failed DAG runs, import errors and SLA misses from Airflow; close recovered groups",
+  schedule: "*/5 * * * *",
+  acceptsSince: true,
+  runName: (runtime) => `ingest_airflow:${resolveAirflow(runtime.config).instance}`,
+  async run(runtime): Promise<JobResult> {
+    const summary = await ingestAirflow(runtime, resolveAirflow(runtime.config));
+    return {
+      outcome: summary.inbox.rejected > 0 ? "failed" : "succeeded",
+      summary: JSON.parse(JSON.stringify(summary)),
+    };
+  },
+};
