@@ -13,6 +13,9 @@ Use it as a DAG's (or a task's) `on_failure_callback`:
 Configuration (environment of the Airflow workers):
   OBSERVABILITY_AIRFLOW_INSTANCE  the same name as AIRFLOW_INSTANCE of this deployment's ingest_airflow
                                   CronJob (required: it prefixes the dedup key)
+The agency is resolved by ingest_airflow from the DAG's tags and AIRFLOW_AGENCY_RULES, as for pulled
+failures, so the callback does not need to know it.
+
   OBSERVABILITY_CONN_ID           an Airflow Postgres connection to the observability database
                                   (default "observability_db"); the user needs INSERT on
                                   reporting.notification_signal_inbox only.
@@ -51,7 +54,8 @@ def _signal_from_context(context: dict) -> dict:
         "job_name": ti.dag_id,
         "run_id": ti.run_id,
         "task_id": ti.task_id,
-        "stage": getattr(ti, "operator", None),
+        # The operator's class name, as the pull stores it (Airflow 3's runtime task instance has no .operator).
+        "stage": getattr(getattr(ti, "task", None), "task_type", None) or getattr(ti, "operator", None),
         "error_class": type(error).__name__ if error is not None else None,
         "error_message": str(error)[:4000] if error is not None else None,
         "summary": f"Task {ti.task_id} of DAG {ti.dag_id} failed (try {ti.try_number})",

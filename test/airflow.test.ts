@@ -433,7 +433,9 @@ describe.each(["v1", "v2"] as const)("ingest_airflow on API %s", (version) => {
       ["system", "scheduled__2024-05-01T11:00:00+00:00"],
       ["system", "scheduled__2024-05-01T11:00:00+00:00"],
     ]);
-    expect(await readCursor(t.db, "airflow:prod")).toBe(at("11:45"));
+    // The newest end_date listed across all DAGs: v1 lists successful task instances too (for SLA misses), so
+    // billing's 11:45 task; v2 lists failed task instances and DAG runs, so orders_daily's 11:30 run.
+    expect(await readCursor(t.db, "airflow:prod")).toBe(at(version === "v1" ? "11:45" : "11:30"));
   });
 
   it("a failure after the recovery keeps the group open (a success older than the last failure changes nothing)", async () => {
@@ -464,6 +466,146 @@ describe.each(["v1", "v2"] as const)("ingest_airflow on API %s", (version) => {
     const r = await run(at("10:00"));
     expect(r.summary).toMatchObject({ recovered: 0, signals: { opened: 1 } });
     expect((await groups())[0]?.status).toBe("open");
+  });
+
+  it("a success inside the failing run itself proves nothing (a mapped sibling, a run that ends success anyway)", async () => {
+    airflow.addDag({ dag_id: "fan" });
+    airflow.addDagRun({
+      dag_id: "fan",
+      dag_run_id: "r1",
+      state: "success",
+      start_date: at("09:00"),
+      end_date: at("09:30"),
+      logical_date: at("09:00"),
+    });
+    airflow.addTaskInstance({
+      dag_id: "fan",
+      dag_run_id: "r1",
+      task_id: "work",
+      map_index: 0,
+      try_number: 1,
+      state: "failed",
+      start_date: at("09:05"),
+      end_date: at("09:10"),
+      operator: "PythonOperator",
+    });
+    airflow.addTaskInstance({
+      dag_id: "fan",
+      dag_run_id: "r1",
+      task_id: "work",
+      map_index: 1,
+      try_number: 1,
+      state: "success",
+      start_date: at("09:05"),
+      end_date: at("09:20"),
+      operator: "PythonOperator",
+    });
+    const r = await run(at("10:00"));
+    expect(r.summary).toMatchObject({ signals: { opened: 1 }, recovered: 0 });
+    expect((await groups())[0]?.status).toBe("open");
+    // A later run in which the same map index succeeds does recover it.
+    airflow.addDagRun({
+      dag_id: "fan",
+      dag_run_id: "r2",
+      state: "running",
+      start_date: at("10:00"),
+      end_date: null,
+      logical_date: at("10:00"),
+    });
+    airflow.addTaskInstance({
+      dag_id: "fan",
+      dag_run_id: "r2",
+      task_id: "work",
+      map_index: 0,
+      try_number: 1,
+      state: "success",
+      start_date: at("10:05"),
+      end_date: at("10:10"),
+      operator: "PythonOperator",
+    });
+    const later = await run(at("10:30"));
+    expect(later.summary).toMatchObject({ recovered: 1 });
+  });
+
+  it("an import error that comes back after a fix alerts again", async () => {
+    const broken = (time: string) => [
+      {
+        filename: "/dags/a.py",
+        stack_trace: "ModuleNotFoundError: No module named 'foo'\n",
+        timestamp: at(time),
+      },
+    ];
+    airflow.setImportErrors(broken("08:59"));
+    await run(at("09:00"));
+    airflow.setImportErrors([]);
+    expect((await run(at("09:05"))).summary).toMatchObject({ import_errors_resolved: 1 });
+    airflow.setImportErrors(broken("09:08"));
+    const again = await run(at("09:10"));
+    expect(again.summary).toMatchObject({ signals: { inserted: 1, reopened: 1 } });
+    expect((await groups())[0]).toMatchObject({ status: "open", count_total: 2 });
+  });
+
+  it("a log that cannot be read does not block the run: the failure is kept without error text", async () => {
+    airflow.addDag({ dag_id: "etl" });
+    for (const task of ["a", "b"]) {
+      airflow.addTaskInstance({
+        dag_id: "etl",
+        dag_run_id: "r1",
+        task_id: task,
+        try_number: 1,
+        state: "failed",
+        end_date: at("09:00"),
+        operator: "BashOperator",
+      });
+    }
+    airflow.failNext(/taskInstances\/b\/logs/, { status: 500 }, 10);
+    const r = await run(at("10:00"), config({ AIRFLOW_TIMEOUT_SECONDS: "5" }));
+    expect(r.status).toBe("succeeded");
+    expect(r.summary).toMatchObject({ task_failures: 2, logs_failed: 1, signals: { inserted: 2 } });
+  });
+
+  it("a cleared DAG run that fails again is a new failure", async () => {
+    airflow.addDag({ dag_id: "slow", dagrun_timeout_seconds: 600 });
+    airflow.addDagRun({
+      dag_id: "slow",
+      dag_run_id: "r1",
+      state: "failed",
+      start_date: at("08:00"),
+      end_date: at("08:10"),
+    });
+    await run(at("08:30"));
+    airflow.addDagRun({
+      dag_id: "slow",
+      dag_run_id: "r1",
+      state: "failed",
+      start_date: at("08:40"),
+      end_date: at("08:50"),
+    });
+    const r = await run(at("09:00"));
+    expect(r.summary).toMatchObject({ dag_run_failures: 1, signals: { inserted: 1 } });
+    expect((await groups())[0]?.count_total).toBe(2);
+  });
+
+  it("pushed rows get the same agency as pulled ones", async () => {
+    airflow.addDag({ dag_id: "orders_daily", tags: ["agency:acme"] });
+    const payload = {
+      source: "airflow",
+      signal_type: "task_failed",
+      severity: "error",
+      occurred_at: at("09:00"),
+      job_name: "orders_daily",
+      run_id: "r1",
+      task_id: "a",
+      stage: "PythonOperator",
+      details: { instance: "prod" },
+      dedup_key: "prod|orders_daily|r1|a|-1|1",
+    };
+    await t.db.query(
+      "INSERT INTO reporting.notification_signal_inbox (source, payload) VALUES ('airflow', $1::jsonb)",
+      [JSON.stringify(payload)],
+    );
+    await run(at("10:00"));
+    expect((await groups())[0]?.agency_id).toBe("a-acme");
   });
 
   it("recovery can be switched off", async () => {
@@ -684,6 +826,26 @@ describe.each(["v1", "v2"] as const)("ingest_airflow on API %s", (version) => {
         "SELECT DISTINCT job_id FROM reporting.notification_job_run ORDER BY job_id",
       );
       expect(runs.map((r) => r.job_id)).toEqual(["ingest_airflow:prod", "ingest_airflow:staging"]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("a group fed by two deployments is not closed by one deployment's recovery", async () => {
+    const other = await startFakeAirflow({ version, maxLimit: 100 });
+    try {
+      const error = [
+        { filename: "/dags/shared.py", stack_trace: "ModuleNotFoundError: No module named 'x'\n" },
+      ];
+      airflow.setImportErrors(error);
+      other.setImportErrors(error);
+      await run(at("09:00"));
+      await run(at("09:00"), config({ AIRFLOW_BASE_URL: other.url, AIRFLOW_INSTANCE: "staging" }));
+      expect((await groups())[0]).toMatchObject({ count_total: 2, status: "open" });
+      other.setImportErrors([]);
+      const r = await run(at("09:05"), config({ AIRFLOW_BASE_URL: other.url, AIRFLOW_INSTANCE: "staging" }));
+      expect(r.summary).toMatchObject({ import_errors_resolved: 0 });
+      expect((await groups())[0]?.status).toBe("open");
     } finally {
       await other.close();
     }

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from "uuid";
-import { decideUserAction, type UserAction } from "../core/lifecycle.js";
+import { decideUserAction, type UserAction, type UserActionResult } from "../core/lifecycle.js";
 import type { GroupRow } from "../core/types.js";
 import { ObservabilityError } from "../errors.js";
 import { insertActivities } from "./activity.js";
@@ -38,6 +38,29 @@ export async function applyUserAction(
       newId: () => uuidv7(),
     });
     if (!decision.ok) throw new ObservabilityError("transition_refused", decision.reason);
+    await updateGroupLifecycle(tx, [decision.group], new Map([[group.id, group]]));
+    await insertActivities(tx, [decision.activity]);
+    return decision.group;
+  });
+}
+
+/**
+ * Applies a system decision to one group in its own transaction, under the grouping key lock and with the
+ * row locked, so it is decided on the current state. False when the decision refused (nothing written).
+ */
+export async function applyLockedDecision(
+  db: Db,
+  groupId: string,
+  decide: (group: GroupRow) => UserActionResult,
+): Promise<GroupRow | null> {
+  return transactionWithRetry(db, async (tx) => {
+    const unlocked = await findGroup(tx, groupId);
+    if (unlocked === null) return null;
+    await lockGroupKeys(tx, [unlocked.fingerprint]);
+    const group = await findGroup(tx, groupId, true);
+    if (group === null) return null;
+    const decision = decide(group);
+    if (!decision.ok) return null;
     await updateGroupLifecycle(tx, [decision.group], new Map([[group.id, group]]));
     await insertActivities(tx, [decision.activity]);
     return decision.group;

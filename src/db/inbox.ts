@@ -50,3 +50,14 @@ export async function insertInboxRows(
     [JSON.stringify(rows)],
   );
 }
+
+/** The job names of pending inbox rows of these sources (a source job looks their details up before draining). */
+export async function listPendingInboxJobNames(db: Queryable, sources: readonly string[]): Promise<string[]> {
+  const rows = await db.query<{ job_name: string }>(
+    `SELECT DISTINCT payload->>'job_name' AS job_name FROM reporting.notification_signal_inbox
+     WHERE processed_at IS NULL AND source = ANY($1::text[]) AND payload->>'job_name' IS NOT NULL
+     ORDER BY 1 LIMIT 1000`,
+    [[...sources]],
+  );
+  return rows.map((r) => r.job_name);
+}

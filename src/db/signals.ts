@@ -39,3 +39,13 @@ export async function insertSignals(tx: Queryable, rows: readonly SignalRow[]): 
   );
   return new Set(inserted.map((r) => r.id));
 }
+
+/** Which of these signal ids already exist (a source skips work, such as reading logs, for known events). */
+export async function findExistingSignalIds(db: Queryable, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.query<{ id: string }>(
+    "SELECT id::text AS id FROM reporting.notification_signal WHERE id = ANY($1::uuid[])",
+    [[...ids]],
+  );
+  return new Set(rows.map((r) => r.id));
+}

@@ -5,10 +5,8 @@
 import { v7 as uuidv7 } from "uuid";
 import { decideSystemClose } from "../core/lifecycle.js";
 import { ACTIVE_STATUSES, type JsonObject } from "../core/types.js";
-import { insertActivities } from "./activity.js";
 import { type Db, iso } from "./db.js";
-import { findGroup, lockGroupKeys, updateGroupLifecycle } from "./groups.js";
-import { transactionWithRetry } from "./ingest.js";
+import { applyLockedDecision } from "./group-actions.js";
 
 const ACTIVE_SQL = ACTIVE_STATUSES.map((s) => `'${s}'`).join(", ");
 
@@ -20,7 +18,13 @@ export interface SourceGroup {
   last_seen_at: string;
   /** From the group's last signal. */
   task_id: string | null;
+  run_id: string | null;
   details: JsonObject | null;
+  /**
+   * Another instance of the same source also fed this group (same DAG and error on two deployments): one
+   * deployment's recovery does not prove the other's, so such a group is never closed automatically.
+   */
+  shared: boolean;
 }
 
 /** Active groups whose last signal came from this source instance (`details_json.instance`). */
@@ -29,7 +33,14 @@ export async function listActiveSourceGroups(
   filter: { source: string; instance: string; signalTypes: readonly string[] },
 ): Promise<SourceGroup[]> {
   const rows = await db.query<Record<string, unknown>>(
-    `SELECT g.id, g.fingerprint, g.signal_type, g.job_name, g.last_seen_at, s.task_id, s.details_json AS details
+    `SELECT g.id, g.fingerprint, g.signal_type, g.job_name, g.last_seen_at, s.task_id, s.run_id,
+       s.details_json AS details,
+       EXISTS (
+         SELECT 1 FROM reporting.notification_signal o
+         WHERE o.fingerprint = g.fingerprint AND o.agency_id IS NOT DISTINCT FROM g.agency_id
+           AND o.occurred_at >= g.first_seen_at AND o.source = $1
+           AND o.details_json->>'instance' IS DISTINCT FROM $2
+       ) AS shared
      FROM reporting.notification_signal_group g
      JOIN reporting.notification_signal s ON s.id = g.last_signal_id
      WHERE g.status IN (${ACTIVE_SQL})
@@ -57,30 +68,28 @@ export async function closeGroupsAsSystem(
   db: Db,
   closes: readonly SystemClose[],
   now: Date,
+  onError?: (groupId: string, error: unknown) => void,
 ): Promise<string[]> {
   const closed: string[] = [];
   for (const close of closes) {
-    const done = await transactionWithRetry(db, async (tx) => {
-      const unlocked = await findGroup(tx, close.groupId);
-      if (unlocked === null) return false;
-      await lockGroupKeys(tx, [unlocked.fingerprint]);
-      const group = await findGroup(tx, close.groupId, true);
-      if (group === null) return false;
-      const decision = decideSystemClose(
-        group,
-        {
-          reason: close.reason,
-          resolvedAt: close.resolvedAt,
-          ...(close.metadata ? { metadata: close.metadata } : {}),
-        },
-        { now, newId: () => uuidv7() },
+    try {
+      const done = await applyLockedDecision(db, close.groupId, (group) =>
+        decideSystemClose(
+          group,
+          {
+            reason: close.reason,
+            resolvedAt: close.resolvedAt,
+            ...(close.metadata ? { metadata: close.metadata } : {}),
+          },
+          { now, newId: () => uuidv7() },
+        ),
       );
-      if (!decision.ok) return false;
-      await updateGroupLifecycle(tx, [decision.group], new Map([[group.id, group]]));
-      await insertActivities(tx, [decision.activity]);
-      return true;
-    });
-    if (done) closed.push(close.groupId);
+      if (done) closed.push(close.groupId);
+    } catch (error) {
+      // One close that fails must not stop the others (or the run): it is tried again next run.
+      if (onError === undefined) throw error;
+      onError(close.groupId, error);
+    }
   }
   return closed;
 }

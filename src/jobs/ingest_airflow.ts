@@ -9,11 +9,13 @@
  * before (3) is simply repeated by the next one (signals are idempotent, closes re-evaluated).
  */
 import { type AirflowSettings, type Config, DEFAULT_AIRFLOW_SEVERITIES } from "../config.js";
-import { prepareSignal } from "../core/signal.js";
+import { prepareSignal, signalId } from "../core/signal.js";
 import type { SignalInput, SignalRow } from "../core/types.js";
 import { advanceTimeCursor, readCursor } from "../db/cursors.js";
+import { listPendingInboxJobNames } from "../db/inbox.js";
 import { ingestSignalBatch, transactionWithRetry } from "../db/ingest.js";
 import { findAgencyIdsBySlug } from "../db/ownership.js";
+import { findExistingSignalIds } from "../db/signals.js";
 import { closeGroupsAsSystem, listActiveSourceGroups, type SystemClose } from "../db/source-groups.js";
 import { configError } from "../errors.js";
 import type { Runtime } from "../runtime.js";
@@ -29,7 +31,7 @@ import {
   mapSlaMiss,
   mapTaskFailure,
 } from "../sources/airflow/map.js";
-import type { AirflowDag, AirflowDagRun, AirflowTaskInstance, LogError } from "../sources/airflow/types.js";
+import type { AirflowDag, AirflowTaskInstance, LogError } from "../sources/airflow/types.js";
 import { drainInbox } from "./ingest_inbox.js";
 import type { JobDefinition, JobResult } from "./job.js";
 
@@ -143,6 +145,8 @@ export interface AirflowRunSummary {
   import_errors: number;
   sla_misses: number;
   logs_missing: number;
+  /** Logs that could not be read (5xx, permission, timeout): the signal is kept without error text. */
+  logs_failed: number;
   signals: {
     received: number;
     inserted: number;
@@ -153,17 +157,101 @@ export interface AirflowRunSummary {
   };
   recovered: number;
   import_errors_resolved: number;
+  /** Closes that failed this run (tried again next run). */
+  close_failures: number;
   cursor: string | null;
   inbox: { received: number; rejected: number };
 }
 
+/** Whether run/task `b` is later than the failure `a` (logical dates when both have one, else start times). */
+function isLaterRun(
+  b: { logical_date: string | null; start_date: string | null },
+  failure: { logicalDate: string | null; lastSeenAt: string },
+): boolean {
+  if (b.logical_date !== null && failure.logicalDate !== null) {
+    return Date.parse(b.logical_date) > Date.parse(failure.logicalDate);
+  }
+  return b.start_date !== null && Date.parse(b.start_date) > Date.parse(failure.lastSeenAt);
+}
+
 export async function ingestAirflow(runtime: Runtime, resolved: ResolvedAirflow): Promise<AirflowRunSummary> {
+  const { log } = runtime;
+  const { instance } = resolved;
+  const cursorKey = `${AIRFLOW_SOURCE}:${instance}`;
+  const state: { client: AirflowClient | null; dags: Map<string, AirflowDag | null> } = {
+    client: null,
+    dags: new Map(),
+  };
+  let pulled: Omit<AirflowRunSummary, "inbox"> | undefined;
+  let pullError: unknown;
+  try {
+    pulled = await pullAirflow(runtime, resolved, state);
+  } catch (error) {
+    pullError = error;
+  }
+  // Rows pushed by Airflow callbacks are drained even when the pull failed (the push does not need the API),
+  // completed with the same agency rules as pulled signals.
+  const inbox = await drainPushedRows(runtime, resolved, state, [AIRFLOW_SOURCE, cursorKey]).catch(
+    (error: unknown) => {
+      if (pulled !== undefined) throw error;
+      log.warn({ err: String(error) }, "could not drain the Airflow inbox rows");
+      return { received: 0, rejected: 0 };
+    },
+  );
+  if (pulled === undefined) throw pullError;
+  return { ...pulled, inbox };
+}
+
+async function drainPushedRows(
+  runtime: Runtime,
+  resolved: ResolvedAirflow,
+  state: { client: AirflowClient | null; dags: Map<string, AirflowDag | null> },
+  sources: readonly string[],
+): Promise<{ received: number; rejected: number }> {
+  const { db, log } = runtime;
+  const jobNames = await listPendingInboxJobNames(db, sources);
+  if (jobNames.length === 0) return { received: 0, rejected: 0 };
+  if (state.client !== null) {
+    const client = state.client;
+    const missing = jobNames.filter((j) => !state.dags.has(j));
+    await mapLimit(missing, LOG_CONCURRENCY, async (id) => {
+      state.dags.set(id, await client.getDag(id).catch(() => null));
+    });
+  }
+  const slugOf = (dagId: string) =>
+    resolveAgencySlug({ dag_id: dagId, tags: state.dags.get(dagId)?.tags ?? [] }, resolved.agencyRules)
+      ?.slug ?? null;
+  const slugs = [...new Set(jobNames.map(slugOf).filter((s): s is string => s !== null))];
+  const ids = await findAgencyIdsBySlug(db, slugs);
+  const summary = await drainInbox(runtime, {
+    sources,
+    transform: (input) => {
+      // A callback knows the DAG but not our agency rules: resolve them as for pulled signals.
+      if (input.agency_id || input.agency_slug || !input.job_name) return input;
+      const slug = slugOf(input.job_name);
+      return slug === null
+        ? input
+        : { ...input, agency_slug: slug, agency_id: ids.get(slug.toLowerCase()) ?? null };
+    },
+  });
+  if (summary.rejected > 0)
+    log.warn({ rejected: summary.rejected }, "some pushed Airflow rows were rejected");
+  return { received: summary.received, rejected: summary.rejected };
+}
+
+async function pullAirflow(
+  runtime: Runtime,
+  resolved: ResolvedAirflow,
+  state: { client: AirflowClient | null; dags: Map<string, AirflowDag | null> },
+): Promise<Omit<AirflowRunSummary, "inbox">> {
   const { db, log, now } = runtime;
   const { settings, instance, agencyRules } = resolved;
   const progress = runtime.jobOptions?.progress;
   const client = await connectAirflow(resolved, {
     ...(progress ? { onPage: (what, fetched, total) => progress(`${what}: ${fetched}/${total}`) } : {}),
   });
+  state.client = client;
+  const dags = state.dags;
   const cursorKey = `${AIRFLOW_SOURCE}:${instance}`;
   const cursor = await readCursor(db, cursorKey);
   const since = runtime.jobOptions?.since;
@@ -176,12 +264,10 @@ export async function ingestAirflow(runtime: Runtime, resolved: ResolvedAirflow)
   const window = { from: new Date(fromMs).toISOString(), to: now.toISOString() };
   log.info({ instance, api_version: client.version, window }, "reading Airflow");
 
-  // 1. Read everything the window needs (no writes yet).
+  // 1. Read what the window needs (no writes yet). Successful task instances are read across all DAGs only
+  //    for v1 SLA misses; recovery reads them per DAG, and only for DAGs with open groups (step 4).
   const slaOn = settings.slaMisses && client.version === "v1";
-  const tis = await client.listTaskInstances(
-    settings.recovery || slaOn ? ["failed", "success"] : ["failed"],
-    window,
-  );
+  const tis = await client.listTaskInstances(slaOn ? ["failed", "success"] : ["failed"], window);
   const runs = await client.listDagRuns(settings.recovery ? ["failed", "success"] : ["failed"], window);
   const importErrors = await client.listImportErrors();
   const failedTis = tis.filter((t) => t.state === "failed");
@@ -189,8 +275,9 @@ export async function ingestAirflow(runtime: Runtime, resolved: ResolvedAirflow)
 
   // Per run with a failure: its failed and upstream_failed tasks (blocked downstream; failed-task count).
   const runsToInspect = new Map<string, { dagId: string; dagRunId: string }>();
-  for (const x of [...failedTis, ...failedRuns])
+  for (const x of [...failedTis, ...failedRuns]) {
     runsToInspect.set(runKey(x.dag_id, x.dag_run_id), { dagId: x.dag_id, dagRunId: x.dag_run_id });
+  }
   const runTasks = new Map<string, AirflowTaskInstance[]>();
   await mapLimit([...runsToInspect.entries()], LOG_CONCURRENCY, async ([key, r]) => {
     runTasks.set(key, await client.listRunTaskInstances(r.dagId, r.dagRunId, ["failed", "upstream_failed"]));
@@ -207,13 +294,9 @@ export async function ingestAirflow(runtime: Runtime, resolved: ResolvedAirflow)
 
   // DAG details once per DAG per run.
   const dagIds = [...new Set([...failedTis, ...dagRunFailures, ...slaTis].map((x) => x.dag_id))].sort();
-  const dags = new Map<string, AirflowDag | null>();
   await mapLimit(dagIds, LOG_CONCURRENCY, async (id) => {
     dags.set(id, await client.getDag(id));
   });
-  const logs = settings.fetchLogs
-    ? await mapLimit(failedTis, LOG_CONCURRENCY, (ti) => client.getLogError(ti))
-    : failedTis.map((): LogError | null => null);
 
   // Agencies: slug by rule, id through the database; an unknown agency keeps its slug and never drops a signal.
   const slugOf = (dagId: string) =>
@@ -236,15 +319,50 @@ export async function ingestAirflow(runtime: Runtime, resolved: ResolvedAirflow)
   const severities = { ...DEFAULT_AIRFLOW_SEVERITIES, ...settings.severities };
   const ctx = (slug: string | null): MapContext => ({ instance, severities, agency: agency(slug) });
 
+  // Logs, only for failures not ingested before (the overlap re-reads them every run), and never fatal: a log
+  // that cannot be read leaves its signal without error text.
+  const taskCtx = (ti: AirflowTaskInstance) => ({
+    ...ctx(slugOf(ti.dag_id)),
+    blocked: blockedIn(ti.dag_id, ti.dag_run_id),
+    now,
+  });
+  const known = await findExistingSignalIds(
+    db,
+    failedTis.map((ti) => signalId(mapTaskFailure(ti, { ...taskCtx(ti), logError: null }))),
+  );
+  let logsFailed = 0;
+  const logs = await mapLimit(
+    failedTis,
+    LOG_CONCURRENCY,
+    async (ti): Promise<LogError | null | "skipped"> => {
+      if (!settings.fetchLogs) return "skipped";
+      if (known.has(signalId(mapTaskFailure(ti, { ...taskCtx(ti), logError: null })))) return "skipped";
+      try {
+        return await client.getLogError(ti);
+      } catch (error) {
+        logsFailed += 1;
+        log.warn(
+          {
+            dag_id: ti.dag_id,
+            task_id: ti.task_id,
+            try_number: ti.try_number,
+            err: error instanceof Error ? error.message : String(error),
+          },
+          "could not read a task log; the failure is kept without its error text",
+        );
+        return "skipped";
+      }
+    },
+  );
+
   // 2. Map to signals.
   const inputs: SignalInput[] = [];
   failedTis.forEach((ti, i) => {
+    const logError = logs[i];
     inputs.push(
       mapTaskFailure(ti, {
-        ...ctx(slugOf(ti.dag_id)),
-        logError: logs[i] ?? null,
-        blocked: blockedIn(ti.dag_id, ti.dag_run_id),
-        now,
+        ...taskCtx(ti),
+        logError: logError === "skipped" || logError === undefined ? null : logError,
       }),
     );
   });
@@ -280,55 +398,81 @@ export async function ingestAirflow(runtime: Runtime, resolved: ResolvedAirflow)
     appBaseUrl: runtime.config.appBaseUrl,
   });
 
-  // 4. Close what went away: recovered pipelines, resolved import errors.
+  // 4. Close what went away: recovered pipelines, resolved import errors. A group also fed by another
+  //    deployment is left alone (this deployment's recovery proves nothing about the other).
+  let closeFailures = 0;
+  const onCloseError = (groupId: string, error: unknown) => {
+    closeFailures += 1;
+    log.warn({ group_id: groupId, err: String(error) }, "could not close a group; the next run tries again");
+  };
   const closes: SystemClose[] = [];
   if (settings.recovery) {
-    const open = await listActiveSourceGroups(db, {
-      source: AIRFLOW_SOURCE,
-      instance,
-      signalTypes: ["task_failed", "dag_run_failed"],
-    });
-    const lastSuccessfulRun = new Map<string, AirflowDagRun>();
-    for (const r of runs) {
-      if (r.state !== "success" || r.end_date === null) continue;
-      const best = lastSuccessfulRun.get(r.dag_id);
-      if (best === undefined || Date.parse(r.end_date) > Date.parse(best.end_date ?? ""))
-        lastSuccessfulRun.set(r.dag_id, r);
-    }
-    const lastSuccessfulTask = new Map<string, AirflowTaskInstance>();
-    for (const t of tis) {
-      if (t.state !== "success" || t.end_date === null) continue;
-      const key = `${t.dag_id}\u0000${t.task_id}`;
-      const best = lastSuccessfulTask.get(key);
-      if (best === undefined || Date.parse(t.end_date) > Date.parse(best.end_date ?? ""))
-        lastSuccessfulTask.set(key, t);
-    }
+    const open = (
+      await listActiveSourceGroups(db, {
+        source: AIRFLOW_SOURCE,
+        instance,
+        signalTypes: ["task_failed", "dag_run_failed"],
+      })
+    ).filter((g) => !g.shared && g.job_name !== null);
+    const successRuns = runs.filter((r) => r.state === "success" && r.end_date !== null);
+    // Successful task instances of the DAGs with open task groups (already read across DAGs for v1 SLAs).
+    const taskDags = [...new Set(open.filter((g) => g.task_id !== null).map((g) => g.job_name as string))];
+    const successTis = slaOn
+      ? tis.filter((t) => t.state === "success" && t.end_date !== null)
+      : (
+          await mapLimit(taskDags, LOG_CONCURRENCY, (dagId) =>
+            client.listTaskInstances(["success"], window, dagId),
+          )
+        ).flat();
     for (const g of open) {
-      if (g.job_name === null) continue;
-      const run = lastSuccessfulRun.get(g.job_name);
-      const task = g.task_id === null ? undefined : lastSuccessfulTask.get(`${g.job_name}\u0000${g.task_id}`);
-      // The later of the two proofs; decideSystemClose refuses one older than the group's last failure.
-      const byRun = run?.end_date && Date.parse(run.end_date) > Date.parse(g.last_seen_at) ? run : undefined;
-      const byTask =
-        task?.end_date && Date.parse(task.end_date) > Date.parse(g.last_seen_at) ? task : undefined;
-      if (byRun?.end_date) {
+      const failure = {
+        runId: g.run_id,
+        logicalDate: typeof g.details?.logical_date === "string" ? g.details.logical_date : null,
+        mapIndex: typeof g.details?.map_index === "number" ? g.details.map_index : -1,
+        lastSeenAt: g.last_seen_at,
+      };
+      // Proof of recovery: a *different, later* run of the DAG that succeeded after the failure, or the same
+      // task (same map index) succeeding in such a run. A success inside the failing run proves nothing.
+      const laterRun = successRuns
+        .filter((r) => r.dag_id === g.job_name && r.dag_run_id !== failure.runId && isLaterRun(r, failure))
+        .filter((r) => Date.parse(r.end_date ?? "") > Date.parse(g.last_seen_at))
+        .sort((a, b) => Date.parse(b.end_date ?? "") - Date.parse(a.end_date ?? ""))[0];
+      const laterTask =
+        g.task_id === null
+          ? undefined
+          : successTis
+              .filter(
+                (t) =>
+                  t.dag_id === g.job_name &&
+                  t.task_id === g.task_id &&
+                  t.map_index === failure.mapIndex &&
+                  t.dag_run_id !== failure.runId &&
+                  isLaterRun(t, failure) &&
+                  Date.parse(t.end_date ?? "") > Date.parse(g.last_seen_at),
+              )
+              .sort((a, b) => Date.parse(b.end_date ?? "") - Date.parse(a.end_date ?? ""))[0];
+      if (laterRun?.end_date) {
         closes.push({
           groupId: g.id,
           reason: "recovered",
-          resolvedAt: byRun.end_date,
-          metadata: { run_id: byRun.dag_run_id, recovered_by: "dag_run_succeeded" },
+          resolvedAt: laterRun.end_date,
+          metadata: { run_id: laterRun.dag_run_id, recovered_by: "dag_run_succeeded" },
         });
-      } else if (byTask?.end_date) {
+      } else if (laterTask?.end_date) {
         closes.push({
           groupId: g.id,
           reason: "recovered",
-          resolvedAt: byTask.end_date,
-          metadata: { run_id: byTask.dag_run_id, task_id: byTask.task_id, recovered_by: "task_succeeded" },
+          resolvedAt: laterTask.end_date,
+          metadata: {
+            run_id: laterTask.dag_run_id,
+            task_id: laterTask.task_id,
+            recovered_by: "task_succeeded",
+          },
         });
       }
     }
   }
-  const recovered = (await closeGroupsAsSystem(db, closes, now)).length;
+  const recovered = (await closeGroupsAsSystem(db, closes, now, onCloseError)).length;
   const importOpen = await listActiveSourceGroups(db, {
     source: AIRFLOW_SOURCE,
     instance,
@@ -337,22 +481,20 @@ export async function ingestAirflow(runtime: Runtime, resolved: ResolvedAirflow)
   const gone: SystemClose[] = importOpen
     .filter((g) => {
       const key = g.details?.import_key;
-      return typeof key === "string" && !importKeys.has(key);
+      return !g.shared && typeof key === "string" && !importKeys.has(key);
     })
     .map((g) => ({
       groupId: g.id,
       reason: "import error resolved",
-      resolvedAt: now.toISOString(),
+      // Leaving the snapshot is the proof, whatever Airflow's clock said about the error's time.
+      resolvedAt: new Date(Math.max(now.getTime(), Date.parse(g.last_seen_at) + 1)).toISOString(),
       metadata: { filename: g.details?.filename ?? null },
     }));
-  const importResolved = (await closeGroupsAsSystem(db, gone, now)).length;
+  const importResolved = (await closeGroupsAsSystem(db, gone, now, onCloseError)).length;
 
-  // 5. Advance the cursor to the newest end_date read (never the job's clock: Airflow's rows decide).
+  // 5. Advance the cursor to the newest end_date read across all DAGs (Airflow's clock, never the job's).
   const newest = maxIso([...tis.map((t) => t.end_date), ...runs.map((r) => r.end_date)]);
   if (newest !== null) await transactionWithRetry(db, (tx) => advanceTimeCursor(tx, cursorKey, newest, now));
-
-  // 6. Rows pushed by Airflow callbacks.
-  const inbox = await drainInbox(runtime, { sources: [AIRFLOW_SOURCE, cursorKey] });
 
   return {
     instance,
@@ -362,7 +504,8 @@ export async function ingestAirflow(runtime: Runtime, resolved: ResolvedAirflow)
     dag_run_failures: dagRunFailures.length,
     import_errors: importErrors.length,
     sla_misses: slaTis.length,
-    logs_missing: settings.fetchLogs ? logs.filter((l) => l === null).length : 0,
+    logs_missing: logs.filter((l) => l === null).length,
+    logs_failed: logsFailed,
     signals: {
       received: batch.received,
       inserted: batch.inserted,
@@ -373,8 +516,8 @@ export async function ingestAirflow(runtime: Runtime, resolved: ResolvedAirflow)
     },
     recovered,
     import_errors_resolved: importResolved,
+    close_failures: closeFailures,
     cursor: newest ?? cursor,
-    inbox: { received: inbox.received, rejected: inbox.rejected },
   };
 }
 
@@ -388,7 +531,7 @@ export const ingestAirflowJob: JobDefinition = {
   async run(runtime): Promise<JobResult> {
     const summary = await ingestAirflow(runtime, resolveAirflow(runtime.config));
     return {
-      outcome: summary.inbox.rejected > 0 ? "failed" : "succeeded",
+      outcome: summary.inbox.rejected > 0 || summary.close_failures > 0 ? "failed" : "succeeded",
       summary: JSON.parse(JSON.stringify(summary)),
     };
   },

@@ -4,7 +4,7 @@
  * row; a malformed payload is marked with its reason and never blocks the rows behind it.
  */
 import { parseSignalInput, prepareSignal } from "../core/signal.js";
-import type { SignalRow } from "../core/types.js";
+import type { SignalInput, SignalRow } from "../core/types.js";
 import type { Queryable } from "../db/db.js";
 import { claimInboxRows, markInboxRowsProcessed } from "../db/inbox.js";
 import { type BatchResult, ingestSignalsInTransaction, transactionWithRetry } from "../db/ingest.js";
@@ -15,10 +15,14 @@ import type { JobDefinition, JobResult } from "./job.js";
 
 export const INBOX_BATCH_SIZE = 1_000;
 
-export async function drainInbox(
-  runtime: Runtime,
-  options: { sources?: readonly string[]; batchSize?: number } = {},
-): Promise<IngestSummary> {
+export interface DrainOptions {
+  sources?: readonly string[];
+  batchSize?: number;
+  /** Completes a pushed signal before it is ingested (e.g. a source job resolving its agency). */
+  transform?: (input: SignalInput) => SignalInput;
+}
+
+export async function drainInbox(runtime: Runtime, options: DrainOptions = {}): Promise<IngestSummary> {
   const { db, now, log } = runtime;
   const batchSize = options.batchSize ?? INBOX_BATCH_SIZE;
   const summary = emptySummary();
@@ -29,7 +33,7 @@ export async function drainInbox(
     const limit = oneByOne > 0 ? 1 : batchSize;
     let claimed: Awaited<ReturnType<typeof drainOnce>>;
     try {
-      claimed = await transactionWithRetry(db, (tx) => drainOnce(tx, runtime, limit, options.sources));
+      claimed = await transactionWithRetry(db, (tx) => drainOnce(tx, runtime, limit, options));
     } catch (error) {
       if (!isDataException(error)) throw error;
       if (limit > 1) {
@@ -71,13 +75,9 @@ export async function drainInbox(
 }
 
 /** Claims up to `limit` rows, ingests the valid ones and marks all of them, in the caller's transaction. */
-async function drainOnce(
-  tx: Queryable,
-  runtime: Runtime,
-  limit: number,
-  sources: readonly string[] | undefined,
-) {
+async function drainOnce(tx: Queryable, runtime: Runtime, limit: number, options: DrainOptions) {
   const { config, now } = runtime;
+  const { sources, transform } = options;
   const rows = await claimInboxRows(tx, { limit, ...(sources ? { sources } : {}) });
   const signals: SignalRow[] = [];
   const marks: { id: number; error: string | null }[] = [];
@@ -90,7 +90,7 @@ async function drainOnce(
         : payload;
     const parsed = parseSignalInput(withSource);
     if (parsed.ok) {
-      signals.push(prepareSignal(parsed.value));
+      signals.push(prepareSignal(transform ? transform(parsed.value) : parsed.value));
       marks.push({ id: Number(row.id), error: null });
     } else {
       marks.push({ id: Number(row.id), error: parsed.reason });

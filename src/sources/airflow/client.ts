@@ -3,6 +3,9 @@
  * 3.x). Paging advances by the number of items actually returned (servers cap `limit` silently) and stops
  * at `total_entries`. v1 cannot order the task-instance list, so a time window that holds more than one
  * page is split in half until each part fits (rows on a split boundary are fetched twice and de-duplicated).
+ *
+ * A proxy that drops query parameters must not make a run loop: a page that starts like the one before it, or
+ * more pages than `total_entries` can explain, is an error, and one v1 listing has a request budget.
  */
 import { ObservabilityError } from "../../errors.js";
 import type { AirflowHttp, Query } from "./http.js";
@@ -26,7 +29,11 @@ export interface AirflowClient {
   readonly version: AirflowApiVersion;
   readonly where: string;
   /** Task instances in these states whose end_date is in the window, across all DAGs. */
-  listTaskInstances(states: readonly string[], window: TimeWindow): Promise<AirflowTaskInstance[]>;
+  listTaskInstances(
+    states: readonly string[],
+    window: TimeWindow,
+    dagId?: string,
+  ): Promise<AirflowTaskInstance[]>;
   /** Task instances of one DAG run in these states. */
   listRunTaskInstances(
     dagId: string,
@@ -45,6 +52,8 @@ export interface AirflowClient {
 
 export interface ClientOptions {
   pageLimit: number;
+  /** Requests one v1 task-instance listing (window splits and pages) may take; default 10,000. */
+  maxListRequests?: number;
   /** Called after each page, for progress output. */
   onPage?: (what: string, fetched: number, total: number) => void;
 }
@@ -76,6 +85,20 @@ function time(v: unknown): string | null {
   if (typeof v !== "string" || v === "") return null;
   const ms = Date.parse(v);
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/**
+ * v2 structured logs above this are not parsed (getLogError is null: the signal is kept without error text).
+ * Parsing a giant JSON body costs several times its size in memory; a text log can be cut, JSON cannot.
+ */
+export const MAX_STRUCTURED_LOG_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_LIST_REQUESTS = 10_000;
+
+function stuckPaging(where: string, path: string, what: string): ObservabilityError {
+  return new ObservabilityError(
+    "airflow_bad_response",
+    `Airflow at ${where} ${what} for ${path}; a proxy may be dropping the offset parameter`,
+  );
 }
 
 function malformed(where: string, path: string, what: string): ObservabilityError {
@@ -149,10 +172,37 @@ export function createAirflowClient(
   const api = `/api/${version}`;
   const limit = options.pageLimit;
 
+  const maxListRequests = options.maxListRequests ?? DEFAULT_MAX_LIST_REQUESTS;
+
+  /** Counts the requests of one listing, so no server answer can make it run without end. */
+  interface Budget {
+    used: number;
+    /** The listing, for the message: "between <from> and <to>". */
+    what: string;
+  }
+  function spend(budget: Budget | undefined, path: string): void {
+    if (budget === undefined) return;
+    budget.used += 1;
+    if (budget.used > maxListRequests) {
+      throw new ObservabilityError(
+        "airflow_bad_response",
+        `Airflow at ${http.where} needed more than ${maxListRequests} requests to list ${path} ${budget.what}; check that no proxy drops the end_date_gte/end_date_lte or offset parameters, or ingest a shorter window with --since`,
+      );
+    }
+  }
+
   /** Every item of a list endpoint, following offset by what each page actually returned. */
-  async function pageAll(path: string, query: Query, key: string): Promise<Record<string, unknown>[]> {
+  async function pageAll(
+    path: string,
+    query: Query,
+    key: string,
+    budget?: Budget,
+  ): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
-    for (;;) {
+    let previousFirst: string | null = null;
+    let firstTotal: number | null = null;
+    for (let pages = 1; ; pages++) {
+      spend(budget, path);
       const page = (await http.getJson(path, { ...query, limit, offset: items.length })) as Record<
         string,
         unknown
@@ -161,6 +211,16 @@ export function createAirflowClient(
       const total = page?.total_entries;
       if (!Array.isArray(batch) || typeof total !== "number")
         throw malformed(http.where, path, `${key} and total_entries`);
+      // A server that ignores offset answers page one again: caught on the second page, not after many.
+      const first = batch.length > 0 ? JSON.stringify(batch[0]) : null;
+      if (first !== null && first === previousFirst)
+        throw stuckPaging(http.where, path, "returned the same page twice");
+      previousFirst = first;
+      // Bounded by the first page's total: a total that grows with every page would otherwise never end.
+      // The slack of 10 pages absorbs rows that arrive while paging.
+      firstTotal ??= total;
+      if (pages > Math.ceil(firstTotal / Math.max(1, batch.length)) + 10)
+        throw stuckPaging(http.where, path, `kept returning pages (${pages} for ${total} entries)`);
       items.push(...(batch as Record<string, unknown>[]));
       options.onPage?.(key, items.length, total);
       if (batch.length === 0 || items.length >= total) return items;
@@ -168,7 +228,8 @@ export function createAirflowClient(
   }
 
   /** One page, to learn the total. */
-  async function firstPage(path: string, query: Query, key: string) {
+  async function firstPage(path: string, query: Query, key: string, budget?: Budget) {
+    spend(budget, path);
     const page = (await http.getJson(path, { ...query, limit, offset: 0 })) as Record<string, unknown>;
     const batch = page?.[key];
     const total = page?.total_entries;
@@ -182,13 +243,14 @@ export function createAirflowClient(
   /** v1: the window's rows, split in halves while a part holds more than one page. */
   async function listWindowSplit(path: string, states: readonly string[], window: TimeWindow) {
     const out: Record<string, unknown>[] = [];
+    const budget: Budget = { used: 0, what: `between ${window.from} and ${window.to}` };
     const visit = async (from: number, to: number): Promise<void> => {
       const query = {
         state: states,
         end_date_gte: new Date(from).toISOString(),
         end_date_lte: new Date(to).toISOString(),
       };
-      const { items, total } = await firstPage(path, query, "task_instances");
+      const { items, total } = await firstPage(path, query, "task_instances", budget);
       options.onPage?.("task_instances", out.length + items.length, out.length + total);
       if (items.length >= total) {
         out.push(...items);
@@ -197,7 +259,7 @@ export function createAirflowClient(
       if (to - from <= MIN_SPLIT_MS) {
         // A second with more than a page of rows: page through it (without order, rows inserted meanwhile
         // may shift, which the overlap of the next run absorbs).
-        out.push(...(await pageAll(path, query, "task_instances")));
+        out.push(...(await pageAll(path, query, "task_instances", budget)));
         return;
       }
       const mid = from + Math.floor((to - from) / 2);
@@ -220,8 +282,9 @@ export function createAirflowClient(
   return {
     version,
     where: http.where,
-    async listTaskInstances(states, window) {
-      const path = `${api}/dags/~/dagRuns/~/taskInstances`;
+    async listTaskInstances(states, window, dagId) {
+      // One DAG (recovery checks) or all of them ("~").
+      const path = `${api}/dags/${dagId === undefined ? "~" : enc(dagId)}/dagRuns/~/taskInstances`;
       if (version === "v1") return dedupeTis(await listWindowSplit(path, states, window));
       const rows = await pageAll(
         path,
@@ -285,10 +348,11 @@ export function createAirflowClient(
       const query = { full_content: "true", ...(ti.map_index >= 0 ? { map_index: ti.map_index } : {}) };
       if (version === "v1") {
         // v1's JSON form wraps the text in a Python repr; plain text is the log itself.
+        // getText keeps the log's last 4 MB: the error a failed try names is at its end.
         const text = await http.getText(path, query, "text/plain");
         return text === null ? null : parseTextLogError(text.body);
       }
-      const body = await http.getJsonOrNull(path, query);
+      const body = await http.getJsonOrNull(path, query, { maxBytes: MAX_STRUCTURED_LOG_BYTES });
       return body === null ? null : parseStructuredLogError(body);
     },
   };

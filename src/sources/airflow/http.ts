@@ -3,6 +3,10 @@
  * `POST /auth/token` and renewed once on 401), a per-request timeout, bounded retries with backoff on 5xx and
  * network errors, and one clear error when Airflow cannot be used. Error messages name the URL without
  * credentials and never contain a password or token.
+ *
+ * The timeout covers the whole exchange, body included, so each attempt reads its body before it returns: a
+ * stalled or reset body is retried like a refused connection. Redirects are not followed (a batch job cannot
+ * log in to an SSO page); a 3xx is one clear error. Bodies can be capped: task logs reach tens of MB.
  */
 import { ObservabilityError } from "../../errors.js";
 
@@ -15,8 +19,9 @@ export type AirflowAuth =
 export interface AirflowHttpOptions {
   baseUrl: string;
   auth: AirflowAuth;
+  /** For the whole exchange of one attempt, reading the body included. */
   timeoutMs?: number;
-  /** Attempts after the first, on network errors and 5xx. */
+  /** Attempts after the first, on network errors (while connecting or reading the body) and 5xx. */
   retries?: number;
   retryDelayMs?: number;
   fetch?: typeof fetch;
@@ -30,15 +35,33 @@ export interface AirflowHttp {
   /** The base URL, safe to print (no credentials). */
   readonly where: string;
   getJson(path: string, query?: Query): Promise<unknown>;
-  /** The body as text with this Accept header; null on 404. */
-  getText(path: string, query: Query, accept: string): Promise<{ status: number; body: string } | null>;
-  /** Like getJson, but a 404 is null instead of an error. */
-  getJsonOrNull(path: string, query?: Query): Promise<unknown | null>;
+  /**
+   * The body as text with this Accept header; null on 404. A body over `maxBytes` (default
+   * DEFAULT_TEXT_MAX_BYTES) keeps only its last `maxBytes`, from the first line that starts inside them, with
+   * `truncated` set: for a log, the end is where the error is.
+   */
+  getText(
+    path: string,
+    query: Query,
+    accept: string,
+    options?: { maxBytes?: number },
+  ): Promise<{ status: number; body: string; truncated: boolean } | null>;
+  /**
+   * Like getJson, but a 404 is null instead of an error. With `maxBytes`, a body over it is also null: it is
+   * not parsed (nor read past the cap), for callers that can do without it, such as a giant structured log.
+   */
+  getJsonOrNull(path: string, query?: Query, options?: { maxBytes?: number }): Promise<unknown | null>;
   /** GET without credentials handling beyond the configured auth; returns status and parsed body or null. */
   probe(path: string): Promise<{ status: number; body: unknown }>;
 }
 
 export const DEFAULT_AIRFLOW_TIMEOUT_MS = 30_000;
+/** getText keeps at most this much of a body (its tail). */
+export const DEFAULT_TEXT_MAX_BYTES = 4 * 1024 * 1024;
+/** Bodies of non-OK answers are only used for a short detail in the message. */
+const ERROR_BODY_MAX_BYTES = 64 * 1024;
+/** `/version` is a few hundred bytes; anything much bigger is not Airflow. */
+const PROBE_MAX_BYTES = 1024 * 1024;
 
 /** The base URL without user info, query or trailing slash: what every message names. */
 export function describeBaseUrl(baseUrl: string): string {
@@ -76,6 +99,91 @@ class RetryableFailure extends Error {
   }
 }
 
+/** How much of a body to keep: its tail, or nothing at all once it is over the cap. */
+interface BodyLimit {
+  maxBytes: number;
+  keep: "tail" | "nothing";
+}
+
+/** One attempt's answer, body already read. */
+interface Answer {
+  status: number;
+  ok: boolean;
+  text: string;
+  /** The body was over its limit: `text` is its tail, or empty when the limit keeps nothing. */
+  truncated: boolean;
+}
+
+/** Why a fetch or a body read failed, without the error's message (undici may put the URL in it). */
+function networkReason(error: unknown, timeoutMs: number, phase: "request" | "body"): string {
+  const e = error as { name?: unknown; code?: unknown; cause?: { code?: unknown } } | null;
+  if (e?.name === "TimeoutError") {
+    return phase === "body"
+      ? `body not complete within ${timeoutMs / 1000} s`
+      : `no answer within ${timeoutMs / 1000} s`;
+  }
+  const raw = e?.cause?.code ?? e?.code;
+  const code = typeof raw === "string" ? raw : null;
+  if (phase === "body") return `connection lost while reading the body${code ? ` (${code})` : ""}`;
+  return code ?? "network error";
+}
+
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
+}
+
+/**
+ * Reads the body within `limit`. Over a "tail" limit, whole leading chunks are dropped as they arrive, so
+ * memory stays near the cap; the kept bytes start at a UTF-8 character and, when there is one, a line.
+ */
+async function readBody(
+  response: Response,
+  limit: BodyLimit | undefined,
+): Promise<{ text: string; truncated: boolean }> {
+  const stream = response.body;
+  if (stream === null) return { text: "", truncated: false };
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  // Content-Length is the encoded size, never more than the decoded one: over the cap already means over it.
+  if (limit?.keep === "nothing" && declared > limit.maxBytes) {
+    await stream.cancel().catch(() => undefined);
+    return { text: "", truncated: true };
+  }
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let kept = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    kept += value.byteLength;
+    if (limit === undefined || kept <= limit.maxBytes) continue;
+    truncated = true;
+    if (limit.keep === "nothing") {
+      await reader.cancel().catch(() => undefined);
+      return { text: "", truncated: true };
+    }
+    for (
+      let first = chunks[0];
+      first !== undefined && kept - first.byteLength >= limit.maxBytes;
+      first = chunks[0]
+    ) {
+      chunks.shift();
+      kept -= first.byteLength;
+    }
+  }
+  let bytes = Buffer.concat(chunks);
+  if (truncated && limit !== undefined) {
+    let start = bytes.byteLength - limit.maxBytes;
+    // Skip UTF-8 continuation bytes (10xxxxxx), then the partial first line if a later one exists.
+    while (start < bytes.byteLength && ((bytes[start] ?? 0) & 0xc0) === 0x80) start++;
+    const newline = bytes.indexOf(0x0a, start);
+    if (newline !== -1 && newline + 1 < bytes.byteLength) start = newline + 1;
+    bytes = bytes.subarray(start);
+  }
+  return { text: new TextDecoder().decode(bytes), truncated };
+}
+
 export function createAirflowHttp(options: AirflowHttpOptions): AirflowHttp {
   const where = describeBaseUrl(options.baseUrl);
   const doFetch = options.fetch ?? fetch;
@@ -97,27 +205,54 @@ export function createAirflowHttp(options: AirflowHttpOptions): AirflowHttp {
         options.auth.kind === "token" ? "AIRFLOW_TOKEN" : "AIRFLOW_USERNAME and AIRFLOW_PASSWORD"
       } and that the user may read DAGs, DAG runs, task instances, logs and import errors`,
     );
+  /** Names only the target's scheme and host: its path or query may carry a session or return URL. */
+  const redirected = (path: string, status: number, location: string | null, from: URL) => {
+    let target = "another URL (no Location header)";
+    if (location !== null) {
+      try {
+        const to = new URL(location, from);
+        target = `${to.protocol}//${to.host}`;
+      } catch {
+        target = "an invalid Location";
+      }
+    }
+    return new ObservabilityError(
+      "airflow_bad_response",
+      `Airflow at ${where} redirected ${path} to ${target} (HTTP ${status}); set AIRFLOW_BASE_URL to the API server's own URL (an SSO login page cannot be used by a batch job)`,
+    );
+  };
 
-  /** One request with the timeout; network errors and 5xx become RetryableFailure. */
-  async function once(url: URL, init: RequestInit): Promise<Response> {
+  /**
+   * One attempt, body included, under one timeout. Network errors (while connecting or reading) and 5xx
+   * become RetryableFailure; a 3xx is a final error. `limit` applies to OK bodies only.
+   */
+  async function once(path: string, url: URL, init: RequestInit, limit?: BodyLimit): Promise<Answer> {
     let response: Response;
     try {
-      response = await doFetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs), redirect: "error" });
+      response = await doFetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      const name = (error as { name?: string }).name;
-      throw new RetryableFailure(
-        name === "TimeoutError" ? `no answer within ${timeoutMs / 1000} s` : (cause?.code ?? "network error"),
-      );
+      throw new RetryableFailure(networkReason(error, timeoutMs, "request"));
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await discard(response);
+      throw redirected(path, response.status, response.headers.get("location"), url);
     }
     if (response.status >= 500) {
-      await response.body?.cancel().catch(() => undefined);
+      await discard(response);
       throw new RetryableFailure(`HTTP ${response.status}`, response.status);
     }
-    return response;
+    try {
+      const body = await readBody(
+        response,
+        response.ok ? limit : { maxBytes: ERROR_BODY_MAX_BYTES, keep: "nothing" },
+      );
+      return { status: response.status, ok: response.ok, ...body };
+    } catch (error) {
+      throw new RetryableFailure(networkReason(error, timeoutMs, "body"));
+    }
   }
 
-  async function withRetries(path: string, fn: () => Promise<Response>): Promise<Response> {
+  async function withRetries(path: string, fn: () => Promise<Answer>): Promise<Answer> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();
@@ -133,20 +268,20 @@ export function createAirflowHttp(options: AirflowHttpOptions): AirflowHttp {
     if (options.auth.kind !== "jwt") throw new Error("obtainJwt without jwt auth");
     const { username, password } = options.auth;
     const path = "/auth/token";
-    const response = await withRetries(path, () =>
-      once(buildUrl(options.baseUrl, path, undefined), {
+    const answer = await withRetries(path, () =>
+      once(path, buildUrl(options.baseUrl, path, undefined), {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
         body: JSON.stringify({ username, password }),
       }),
     );
-    if (response.status === 401 || response.status === 403) throw rejected(path, response.status);
-    const body = await readJson(response, path);
+    if (answer.status === 401 || answer.status === 403) throw rejected(path, answer.status);
+    const body = answer.ok ? readJson(answer, path) : null;
     const token = (body as { access_token?: unknown } | null)?.access_token;
-    if (!response.ok || typeof token !== "string" || token === "") {
+    if (!answer.ok || typeof token !== "string" || token === "") {
       throw new ObservabilityError(
         "airflow_bad_response",
-        `Airflow at ${where} answered ${path} with HTTP ${response.status} and no access_token; check that it is Airflow 3 with an auth manager that issues tokens, or set AIRFLOW_TOKEN`,
+        `Airflow at ${where} answered ${path} with HTTP ${answer.status} and no access_token; check that it is Airflow 3 with an auth manager that issues tokens, or set AIRFLOW_TOKEN`,
       );
     }
     return token;
@@ -167,86 +302,91 @@ export function createAirflowHttp(options: AirflowHttpOptions): AirflowHttp {
   }
 
   /** GET with auth; on 401 with a JWT, one renewal and one more try. */
-  async function get(path: string, query: Query | undefined, accept: string): Promise<Response> {
+  async function get(
+    path: string,
+    query: Query | undefined,
+    accept: string,
+    limit?: BodyLimit,
+  ): Promise<Answer> {
     const url = buildUrl(options.baseUrl, path, query);
     const send = async () =>
-      withRetries(path, async () => once(url, { headers: { Accept: accept, ...(await authHeaders()) } }));
-    let response = await send();
-    if (response.status === 401 && options.auth.kind === "jwt") {
-      await response.body?.cancel().catch(() => undefined);
+      withRetries(path, async () =>
+        once(path, url, { headers: { Accept: accept, ...(await authHeaders()) } }, limit),
+      );
+    let answer = await send();
+    if (answer.status === 401 && options.auth.kind === "jwt") {
       jwt = null;
-      response = await send();
+      answer = await send();
     }
-    if (response.status === 401 || response.status === 403) {
-      await response.body?.cancel().catch(() => undefined);
-      throw rejected(path, response.status);
-    }
-    return response;
+    if (answer.status === 401 || answer.status === 403) throw rejected(path, answer.status);
+    return answer;
   }
 
-  async function readJson(response: Response, path: string): Promise<unknown> {
-    const text = await response.text();
+  function readJson(answer: Answer, path: string): unknown {
     try {
-      return JSON.parse(text);
+      return JSON.parse(answer.text);
     } catch {
       throw new ObservabilityError(
         "airflow_bad_response",
-        `Airflow at ${where} returned malformed JSON for ${path} (HTTP ${response.status}, ${text.length} bytes); check that AIRFLOW_BASE_URL points at the Airflow API server, not a proxy's error page`,
+        `Airflow at ${where} returned malformed JSON for ${path} (HTTP ${answer.status}, ${answer.text.length} characters); check that AIRFLOW_BASE_URL points at the Airflow API server, not a proxy's error page`,
       );
     }
   }
 
-  async function expectOk(response: Response, path: string): Promise<unknown> {
-    if (!response.ok) {
-      const text = await response.text().catch(() => "");
-      const detail = text.length > 0 && text.length < 300 ? `: ${text.replace(/\s+/g, " ").trim()}` : "";
-      throw new ObservabilityError(
-        "airflow_bad_response",
-        `Airflow at ${where} answered HTTP ${response.status} on ${path}${detail}`,
-      );
-    }
-    return readJson(response, path);
+  function expectOk(answer: Answer, path: string): void {
+    if (answer.ok) return;
+    const text = answer.text;
+    const detail = text.length > 0 && text.length < 300 ? `: ${text.replace(/\s+/g, " ").trim()}` : "";
+    throw new ObservabilityError(
+      "airflow_bad_response",
+      `Airflow at ${where} answered HTTP ${answer.status} on ${path}${detail}`,
+    );
   }
 
   return {
     where,
     async getJson(path, query) {
-      return expectOk(await get(path, query, "application/json"), path);
+      const answer = await get(path, query, "application/json");
+      expectOk(answer, path);
+      return readJson(answer, path);
     },
-    async getJsonOrNull(path, query) {
-      const response = await get(path, query, "application/json");
-      if (response.status === 404) {
-        await response.body?.cancel().catch(() => undefined);
-        return null;
-      }
-      return expectOk(response, path);
+    async getJsonOrNull(path, query, opts) {
+      const limit: BodyLimit | undefined =
+        opts?.maxBytes === undefined ? undefined : { maxBytes: opts.maxBytes, keep: "nothing" };
+      const answer = await get(path, query, "application/json", limit);
+      if (answer.status === 404) return null;
+      expectOk(answer, path);
+      if (answer.truncated) return null;
+      return readJson(answer, path);
     },
-    async getText(path, query, accept) {
-      const response = await get(path, query, accept);
-      if (response.status === 404) {
-        await response.body?.cancel().catch(() => undefined);
-        return null;
-      }
-      if (!response.ok) await expectOk(response, path);
-      return { status: response.status, body: await response.text() };
+    async getText(path, query, accept, opts) {
+      const limit: BodyLimit = { maxBytes: opts?.maxBytes ?? DEFAULT_TEXT_MAX_BYTES, keep: "tail" };
+      const answer = await get(path, query, accept, limit);
+      if (answer.status === 404) return null;
+      expectOk(answer, path);
+      return { status: answer.status, body: answer.text, truncated: answer.truncated };
     },
     async probe(path) {
-      const response = await withRetries(path, async () =>
-        once(buildUrl(options.baseUrl, path, undefined), {
-          headers: {
-            Accept: "application/json",
-            ...(options.auth.kind === "jwt" ? {} : await authHeaders()),
+      const answer = await withRetries(path, async () =>
+        once(
+          path,
+          buildUrl(options.baseUrl, path, undefined),
+          {
+            headers: {
+              Accept: "application/json",
+              ...(options.auth.kind === "jwt" ? {} : await authHeaders()),
+            },
           },
-        }),
+          { maxBytes: PROBE_MAX_BYTES, keep: "nothing" },
+        ),
       );
-      const text = await response.text();
       let body: unknown = null;
       try {
-        body = JSON.parse(text);
+        body = JSON.parse(answer.text);
       } catch {
         body = null;
       }
-      return { status: response.status, body };
+      return { status: answer.status, body };
     },
   };
 }

@@ -113,7 +113,8 @@ export function mapDagRunFailure(
       dagrun_timeout_seconds: ctx.timeoutSeconds,
       ...(ctx.blocked.length > 0 ? { blocked_tasks: [...ctx.blocked] } : {}),
     },
-    dedup_key: `${ctx.instance}|dag_run|${run.dag_id}|${run.dag_run_id}`,
+    // With the end: a run that is cleared and fails again is a new failure, not a duplicate.
+    dedup_key: `${ctx.instance}|dag_run|${run.dag_id}|${run.dag_run_id}|${run.end_date ?? ""}`,
   };
 }
 
@@ -144,7 +145,9 @@ export function mapImportError(
       import_error_id: error.import_error_id,
       stack_trace: excerpt(error.stack_trace),
     },
-    dedup_key: `${ctx.instance}|import_error|${error.filename}|${ctx.key}`,
+    // Airflow keeps an import error's id while the file keeps failing and issues a new one when a fixed file
+    // breaks again: with it, a recurrence is a new signal (and reopens or opens a group), not a duplicate.
+    dedup_key: `${ctx.instance}|import_error|${error.filename}|${error.import_error_id}|${ctx.key}`,
   };
 }
 
