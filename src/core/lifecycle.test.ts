@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   decideGrouping,
+  decideSnoozeExpiry,
   decideSystemClose,
   decideUserAction,
   type GroupingSignal,
@@ -65,6 +66,7 @@ function group(overrides: Partial<GroupRow> = {}): GroupRow {
     count_total: 1,
     count_24h: 1,
     count_24h_as_of: null,
+    open_since: "2024-05-01T10:00:00.000Z",
     last_signal_id: "sig-0",
     assigned_to_user_id: null,
     assigned_team_id: null,
@@ -380,7 +382,7 @@ describe("decideUserAction", () => {
         if (expected === "acknowledged")
           expect(r.group).toMatchObject({ acknowledged_by_user_id: "alice", snoozed_until: null });
         if (expected === "closed") expect(r.group.closed_at).toBe(now.toISOString());
-        if (expected === "open") expect(r.group).toEqual({ ...reopenedState(g) });
+        if (expected === "open") expect(r.group).toEqual({ ...reopenedState(g, now) });
       });
     }
   }
@@ -437,5 +439,81 @@ describe("decideSystemClose", () => {
       ctx,
     );
     expect(closed.ok).toBe(false);
+  });
+});
+
+describe("decideSnoozeExpiry", () => {
+  const until = "2024-05-01T16:00:00.000Z";
+  const snoozed = (over: Partial<GroupRow> = {}): GroupRow =>
+    group({
+      status: "snoozed",
+      snoozed_until: until,
+      open_since: "2024-05-01T10:00:00.000Z",
+      opened_notified_at: "2024-05-01T10:00:05.000Z",
+      last_reminded_at: "2024-05-01T12:00:00.000Z",
+      last_escalated_at: null,
+      last_daily_reminder_date: null,
+      ...over,
+    });
+  const at = (iso: string) => ({ now: new Date(iso), newId: () => "act-1" });
+
+  it("refuses a group that is not snoozed", () => {
+    for (const status of GROUP_STATUSES.filter((s) => s !== "snoozed")) {
+      const r = decideSnoozeExpiry(snoozed({ status }), at("2024-05-02T00:00:00Z"));
+      expect(r).toEqual({ ok: false, reason: expect.stringContaining("not snoozed") });
+    }
+    // A snoozed row without an end cannot expire (and is not guessed at).
+    expect(decideSnoozeExpiry(snoozed({ snoozed_until: null }), at("2024-05-02T00:00:00Z")).ok).toBe(false);
+  });
+
+  it("refuses a snooze that has not run out yet", () => {
+    const r = decideSnoozeExpiry(snoozed(), at("2024-05-01T15:59:59.999Z"));
+    expect(r).toEqual({ ok: false, reason: expect.stringContaining(`snoozed until ${until}`) });
+  });
+
+  it("at or after the end, reopens as of snoozed_until with a fresh reminder ladder", () => {
+    for (const now of [until, "2024-05-01T16:14:00.000Z", "2024-05-03T00:00:00.000Z"]) {
+      const before = snoozed({
+        last_escalated_at: "2024-05-01T13:00:00.000Z",
+        last_daily_reminder_date: "2024-05-01",
+      });
+      const r = decideSnoozeExpiry(before, at(now));
+      expect(r.ok).toBe(true);
+      if (!r.ok) continue;
+      expect(r.group).toEqual({
+        ...before,
+        status: "open",
+        snoozed_until: null,
+        // The ladder counts from when the snooze ended, not from when a run noticed.
+        open_since: until,
+        last_reminded_at: null,
+        last_escalated_at: null,
+        last_daily_reminder_date: null,
+      });
+      expect(r.activity).toEqual({
+        id: "act-1",
+        signal_group_id: before.id,
+        created_at: new Date(now).toISOString(),
+        actor_type: "system",
+        actor_user_id: null,
+        action: "reopened",
+        metadata_json: { from: "snoozed", reason: "snooze expired", snoozed_until: until },
+      });
+    }
+  });
+
+  it("keeps the group's Slack root, owner and counts", () => {
+    const before = snoozed({
+      slack_root_ts: "1714557605.000100",
+      assigned_to_user_id: "alice",
+      count_total: 7,
+    });
+    const r = decideSnoozeExpiry(before, at("2024-05-01T17:00:00Z"));
+    expect(r.ok && r.group).toMatchObject({
+      slack_root_ts: "1714557605.000100",
+      assigned_to_user_id: "alice",
+      count_total: 7,
+      opened_notified_at: before.opened_notified_at,
+    });
   });
 });

@@ -155,6 +155,7 @@ function openGroup(decision: KeyDecision, signals: GroupingSignal[], ctx: Groupi
     last_slack_updated_at: null,
     slack_message_hash: null,
     ...NEW_OPEN_PERIOD,
+    open_since: ctx.now.toISOString(),
   };
   const group = attach(decision, blank, signals, ctx);
   decision.inserts.push(group);
@@ -173,7 +174,12 @@ function reopen(
   if (first === undefined) return closed;
   // A new open period: severity starts from this period's signals, the notification ladder restarts.
   const severity = maxSeverity(signals.map((s) => s.severity)) ?? first.severity;
-  const reopened = attach(decision, { ...reopenedState(closed), current_severity: severity }, signals, ctx);
+  const reopened = attach(
+    decision,
+    { ...reopenedState(closed, ctx.now), current_severity: severity },
+    signals,
+    ctx,
+  );
   decision.activities.push(
     activity(ctx, closed.id, "reopened", {
       signal_id: first.id,
@@ -185,9 +191,9 @@ function reopen(
   return reopened;
 }
 
-/** The state of a group entering a new open period (system or user reopen). */
-export function reopenedState(group: GroupRow): GroupRow {
-  return { ...group, ...NEW_OPEN_PERIOD };
+/** The state of a group entering a new open period (system or user reopen) at `now`. */
+export function reopenedState(group: GroupRow, now: Date): GroupRow {
+  return { ...group, ...NEW_OPEN_PERIOD, open_since: now.toISOString() };
 }
 
 /**
@@ -383,7 +389,7 @@ export function decideUserAction(
     }
     case "reopen": {
       if (group.status !== "closed") return refuse(`group ${group.id} is ${group.status}, not closed`);
-      const next = reopenedState(group);
+      const next = reopenedState(group, ctx.now);
       return ok(
         next,
         activity(ctx, group.id, "reopened", { from: "closed", previous_closed_at: group.closed_at }, actor),
@@ -427,6 +433,39 @@ export function decideSystemClose(
       reason: close.reason,
       resolved_at: close.resolvedAt,
       ...(close.metadata ?? {}),
+    }),
+  );
+}
+
+/**
+ * A snoozed group whose snooze ran out returns to `open` as of `snoozed_until` (not as of the run that
+ * noticed), and its reminder ladder starts again from then. Recorded as `reopened` from `snoozed`.
+ */
+export function decideSnoozeExpiry(
+  group: GroupRow,
+  ctx: { now: Date; newId: () => string },
+): UserActionResult {
+  if (group.status !== "snoozed" || group.snoozed_until === null) {
+    return { ok: false, reason: `group ${group.id} is ${group.status}, not snoozed` };
+  }
+  if (Date.parse(group.snoozed_until) > ctx.now.getTime()) {
+    return { ok: false, reason: `group ${group.id} is snoozed until ${group.snoozed_until}` };
+  }
+  const next: GroupRow = {
+    ...group,
+    status: "open",
+    snoozed_until: null,
+    open_since: group.snoozed_until,
+    last_reminded_at: null,
+    last_daily_reminder_date: null,
+    last_escalated_at: null,
+  };
+  return ok(
+    next,
+    activity(ctx, group.id, "reopened", {
+      from: "snoozed",
+      reason: "snooze expired",
+      snoozed_until: group.snoozed_until,
     }),
   );
 }

@@ -99,6 +99,8 @@ export interface GroupRow {
   closed_at: string | null;
   last_slack_updated_at: string | null;
   slack_message_hash: string | null;
+  /** When the group last became open (opened, reopened, back from a snooze); the reminder ladder counts from it. */
+  open_since: string | null;
 }
 
 export interface ActivityRow {

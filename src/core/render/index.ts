@@ -6,6 +6,7 @@ export { renderGroupMessage, renderMinimalText } from "./group-message.js";
 export { messageHash } from "./hash.js";
 export type {
   OwnerDmContext,
+  ReminderDmContext,
   RenderContext,
   RenderedMessage,
   SlackBlock,
@@ -13,3 +14,4 @@ export type {
   ThreadEvent,
 } from "./message-types.js";
 export { renderOwnerDm, renderThreadReply, renderUndeliveredDmNote } from "./notes.js";
+export { describeDuration, renderReminderDm } from "./reminders.js";

@@ -1,5 +1,7 @@
 /** The plain-data shapes the renderer produces and consumes. */
 
+import type { ReminderTier } from "../reminders.js";
+
 /** A Block Kit block as plain JSON data. */
 export type SlackBlock = { type: string; [key: string]: unknown };
 
@@ -37,7 +39,10 @@ export type ThreadEvent =
   | { kind: "escalated"; from: string; to: string }
   | { kind: "closed"; reason: string | null }
   | { kind: "acknowledged"; bySlackUserId: string | null; byUserId: string | null }
-  | { kind: "snoozed"; until: string };
+  | { kind: "snoozed"; until: string }
+  /** T8 passed without acknowledgement; `notified` are internal ids or descriptions, shown as text, never mentions. */
+  | { kind: "reminder_escalated"; hours: number; notified: readonly string[] }
+  | { kind: "snooze_expired" };
 
 export interface OwnerDmContext extends RenderContext {
   /** Permalink of the root message, or null when it is not known. */
@@ -45,4 +50,17 @@ export interface OwnerDmContext extends RenderContext {
   reason: "opened" | "reopened";
   /** Whether the recipient is the primary owner or the secondary (fallback) owner. */
   role: "primary" | "secondary";
+}
+
+/** A reminder DM (reminder_dispatcher): which tier, since when, and who the recipient is to the group. */
+export interface ReminderDmContext extends RenderContext {
+  tier: ReminderTier;
+  /** When the group last became open (open_since, else first_seen_at), ISO with zone. */
+  openSince: string;
+  /** The run's `now`, ISO with zone: the renderer never reads the clock. */
+  now: string;
+  /** Permalink of the root message, or null when it is not known. */
+  permalink: string | null;
+  /** The assigned owner, or the secondary (escalation) owner. */
+  role: "owner" | "secondary";
 }

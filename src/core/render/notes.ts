@@ -16,6 +16,7 @@ import {
 import type { OwnerDmContext, RenderContext, SlackMessage, ThreadEvent } from "./message-types.js";
 import {
   formatCodeBlock,
+  formatCount,
   formatInlineCode,
   formatLink,
   formatPlainValue,
@@ -23,10 +24,15 @@ import {
   formatUser,
   joinLinesWithin,
 } from "./mrkdwn.js";
+import { describeDuration } from "./reminders.js";
 
 const DM_EXCERPT_MAX = 1000;
+const HOUR_MS = 3_600_000;
 const PROBLEM_MAX = 200;
 const SEVERITY_WORD_MAX = 40;
+/** How many notified recipients an escalation reply names, and how long each may be. */
+const NOTIFIED_SHOWN_MAX = 10;
+const NOTIFIED_MAX = 100;
 
 /**
  * One reply for every lifecycle event since the last one, plus the group's current state. Mentions nobody
@@ -107,7 +113,22 @@ function describeEvent(event: ThreadEvent): string {
       return `👀 *Acknowledged* by ${formatUser(event.bySlackUserId, event.byUserId) ?? "someone"}`;
     case "snoozed":
       return `😴 *Snoozed* until ${formatSlackDate(event.until)}`;
+    case "reminder_escalated": {
+      const openFor = describeDuration(event.hours * HOUR_MS);
+      const open = openFor === null ? "open" : `open for ${openFor}`;
+      return `⏫ *Escalated*: ${open} without acknowledgement; notified: ${describeNotified(event.notified)}`;
+    }
+    case "snooze_expired":
+      return "⏰ *Snooze ended*: back to open";
   }
+}
+
+/** Recipients as escaped text, never mentions: the thread is public and they already got a DM. */
+function describeNotified(notified: readonly string[]): string {
+  const shown = notified.slice(0, NOTIFIED_SHOWN_MAX).map((entry) => formatPlainValue(entry, NOTIFIED_MAX));
+  const rest = notified.length - shown.length;
+  if (shown.length === 0) return "nobody";
+  return rest > 0 ? `${shown.join(", ")} and ${formatCount(rest)} more` : shown.join(", ");
 }
 
 function describeSeverityWord(severity: string): string {

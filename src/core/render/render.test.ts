@@ -51,6 +51,7 @@ function makeGroup(overrides: Partial<GroupRow> = {}): GroupRow {
     closed_at: null,
     last_slack_updated_at: null,
     slack_message_hash: null,
+    open_since: "2024-05-01T10:00:00.000Z",
     ...overrides,
   };
 }
