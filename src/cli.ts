@@ -23,7 +23,8 @@ export const USAGE = `usage: observability <command> [options]
 
 commands:
   list [--json]                              list the jobs with their descriptions and schedules
-  run <job> [--since <ISO time>]             run one job; prints one JSON summary line (--since: backfill)
+  run <job> [--since <ISO time>] [--dry-run]  run one job; prints one JSON summary line
+                                             (--since: backfill; --dry-run: what would be sent, changes nothing)
   ingest --file <path|-> [--batch-size N]    ingest JSON-lines signals, then sync Slack; prints one JSON summary
   fingerprint [--explain]                    fingerprint JSON lines read from stdin
   groups list [--status S[,S]] [--limit N] [--json]
@@ -87,7 +88,10 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
       createLogger({ level: config.logLevel, secrets: config.secrets, base, destination: io.stderr });
     switch (command) {
       case "run": {
-        const { values, positionals } = parse(rest, { since: { type: "string" } });
+        const { values, positionals } = parse(rest, {
+          since: { type: "string" },
+          "dry-run": { type: "boolean" },
+        });
         if (values.help) return help(io);
         const jobId = positionals[0];
         const job = jobId === undefined ? undefined : findJob(jobId);
@@ -112,6 +116,14 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
             );
           }
         }
+        const dryRun = values["dry-run"] === true;
+        if (dryRun && !job.supportsDryRun) {
+          throw usageError(
+            `--dry-run applies to ${JOBS.filter((j) => j.supportsDryRun)
+              .map((j) => j.id)
+              .join(", ")}, not ${job.id}`,
+          );
+        }
         // Progress for a person at a terminal; a CronJob's stdout stays one JSON line.
         const progress =
           io.stdout.isTTY === true
@@ -125,7 +137,11 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
           const outcome = await runJob(job, {
             ...runtime,
             log: runLog,
-            jobOptions: { ...(since ? { since } : {}), ...(progress ? { progress } : {}) },
+            jobOptions: {
+              ...(since ? { since } : {}),
+              ...(progress ? { progress } : {}),
+              ...(dryRun ? { dryRun } : {}),
+            },
           });
           if (progress) io.stderr.write("\r\u001b[K");
           runLog.info({ status: outcome.status, summary: outcome.summary }, "run finished");

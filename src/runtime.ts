@@ -27,6 +27,8 @@ export interface JobOptions {
   since?: Date;
   /** Progress lines for a person watching (set when stdout is a terminal). */
   progress?: (line: string) => void;
+  /** Report what would be sent; change nothing (no claims, no run record, no Slack). */
+  dryRun?: boolean;
 }
 
 export interface Runtime {

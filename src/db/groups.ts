@@ -27,6 +27,7 @@ const LIFECYCLE_COLUMN_TYPES = {
   last_daily_reminder_date: "date",
   last_escalated_at: "timestamptz",
   closed_at: "timestamptz",
+  open_since: "timestamptz",
 } as const satisfies Partial<Record<keyof GroupRow, string>>;
 type LifecycleColumn = keyof typeof LIFECYCLE_COLUMN_TYPES;
 const LIFECYCLE_COLUMNS = Object.keys(LIFECYCLE_COLUMN_TYPES) as LifecycleColumn[];
@@ -42,6 +43,7 @@ const TIMESTAMP_COLUMNS = [
   "last_slack_updated_at",
   "closed_at",
   "count_24h_as_of",
+  "open_since",
 ] as const;
 
 /** A database row (Dates) as a GroupRow (ISO text). */
@@ -218,6 +220,20 @@ export async function listGroups(
      ORDER BY last_seen_at DESC, id
      LIMIT $2`,
     [filter.statuses && filter.statuses.length > 0 ? [...filter.statuses] : null, filter.limit ?? 1000],
+  );
+  return rows.map(toGroupRow);
+}
+
+/** Groups by id (in id order, so concurrent lockers take row locks in one order), optionally FOR UPDATE. */
+export async function loadGroupsByIdForUpdate(
+  db: Queryable,
+  ids: readonly string[],
+  forUpdate: boolean,
+): Promise<GroupRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT * FROM ${TABLE} WHERE id = ANY($1::uuid[]) ORDER BY id${forUpdate ? " FOR UPDATE" : ""}`,
+    [[...ids]],
   );
   return rows.map(toGroupRow);
 }

@@ -59,6 +59,7 @@ export const EXPECTED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
     "slack_last_error_at",
     "slack_thread_cursor",
     "assignment_rule",
+    "open_since",
   ],
   notification_signal_group_activity: [
     "id",
@@ -81,6 +82,15 @@ export const EXPECTED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   notification_ingest_cursor: ["source_instance", "cursor_value", "updated_at"],
   notification_signal_inbox: ["id", "received_at", "source", "payload", "processed_at", "error"],
   notification_job_run: ["id", "job_id", "started_at", "finished_at", "status", "summary_json", "error"],
+  notification_digest: [
+    "local_date",
+    "time_zone",
+    "claimed_at",
+    "sent_at",
+    "channel_id",
+    "slack_ts",
+    "summary_json",
+  ],
 };
 
 /** The indexes our queries rely on (backend additions; the active-group index is checked separately). */
@@ -90,6 +100,8 @@ export const EXPECTED_INDEXES: readonly string[] = [
   "notification_signal_group_activity_group_idx",
   "notification_signal_inbox_pending_idx",
   "notification_job_run_job_idx",
+  "notification_signal_group_open_since_idx",
+  "notification_signal_group_snoozed_until_idx",
 ];
 
 export interface SchemaProblem {

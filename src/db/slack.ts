@@ -58,7 +58,8 @@ export async function loadSyncCandidates(
         ORDER BY a.id DESC LIMIT 1) AS latest_activity_id,
        EXISTS (SELECT 1 FROM ${ACTIVITY} a WHERE a.signal_group_id = g.id AND a.action = ANY($4::text[])
                AND (g.slack_thread_cursor IS NULL OR a.id > g.slack_thread_cursor)) AS has_thread_events,
-       EXISTS (SELECT 1 FROM ${ACTIVITY} a WHERE a.signal_group_id = g.id AND a.action = 'reopened') AS was_reopened,
+       EXISTS (SELECT 1 FROM ${ACTIVITY} a WHERE a.signal_group_id = g.id AND a.action = 'reopened'
+               AND COALESCE(a.metadata_json->>'from', 'closed') = 'closed') AS was_reopened,
        (g.status = 'open' AND g.opened_notified_at IS NOT NULL AND NOT EXISTS (
           SELECT 1 FROM ${ACTIVITY} a WHERE a.signal_group_id = g.id AND a.action = 'slack_posted'
             AND a.metadata_json->>'kind' = 'owner_dm' AND a.created_at >= g.opened_notified_at

@@ -9,6 +9,8 @@ export interface JobDefinition {
   schedule: string;
   /** False for jobs that are the Slack sync themselves; every other job ends with a Slack sync. */
   syncsSlack?: boolean;
+  /** Whether `observability run <job> --dry-run` applies: the job then reports what it would do, writing nothing. */
+  supportsDryRun?: boolean;
   /** Whether `observability run <job> --since <time>` (backfill) applies. */
   acceptsSince?: boolean;
   /**

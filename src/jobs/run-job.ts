@@ -9,7 +9,7 @@ import type { JobDefinition } from "./job.js";
 export interface JobRunOutcome {
   job: string;
   run_id: string;
-  status: "succeeded" | "failed" | "skipped";
+  status: "succeeded" | "failed" | "skipped" | "dry_run";
   now: string;
   summary: JsonObject;
 }
@@ -25,6 +25,11 @@ export async function runJob(job: JobDefinition, runtime: Runtime): Promise<JobR
   // The run's end is its `now` plus the time it took, so replays with --now keep sensible durations.
   const t0 = performance.now();
   const finishedAt = () => new Date(now.getTime() + Math.round(performance.now() - t0));
+  if (runtime.jobOptions?.dryRun === true) {
+    // Nothing is locked, recorded or sent: the job only reports what it would do.
+    const result = await job.run(runtime);
+    return { ...base, status: "dry_run", summary: result.summary };
+  }
   const runName = job.runName?.(runtime) ?? job.id;
   const release = await db.tryAdvisoryLock(`${JOB_LOCK_NAMESPACE}${runName}`);
   if (release === null) {

@@ -203,7 +203,7 @@ function noteFailure(ctx: GroupSyncContext, groupId: string, error: SlackCallErr
   );
 }
 
-function slackAuthError(error: SlackCallError): ObservabilityError {
+export function slackAuthError(error: SlackCallError): ObservabilityError {
   const scope =
     error.slackError === "missing_scope" && error.details.length > 0 ? ` (${error.details.join(", ")})` : "";
   return new ObservabilityError(
@@ -536,9 +536,20 @@ function toThreadEvent(a: ThreadActivity, tables: OwnershipTables): ThreadEvent 
   const text = (key: string) => (typeof meta[key] === "string" ? (meta[key] as string) : null);
   switch (a.action) {
     case "reopened":
-      return { kind: "reopened" };
-    case "escalated":
+      // A snooze running out is recorded as a reopen from "snoozed"; it reads differently in the thread.
+      return text("from") === "snoozed" ? { kind: "snooze_expired" } : { kind: "reopened" };
+    case "escalated": {
+      // The T8 reminder escalates to more people; a severity escalation carries from/to.
+      if (text("reason") === "unacknowledged") {
+        const notified = Array.isArray(meta.notified) ? meta.notified.map(String) : [];
+        return {
+          kind: "reminder_escalated",
+          hours: typeof meta.hours === "number" ? meta.hours : 0,
+          notified,
+        };
+      }
       return { kind: "escalated", from: text("from") ?? "?", to: text("to") ?? "?" };
+    }
     case "closed":
       return { kind: "closed", reason: text("reason") };
     case "acknowledged":
