@@ -29,6 +29,10 @@ export interface Config {
   logLevel: LogLevel;
   /** The Airflow source (ingest_airflow); baseUrl undefined when not configured. */
   airflow: AirflowSettings;
+  /** The CloverDX source (ingest_cloverdx); baseUrl undefined when not configured. */
+  cloverdx: CloverdxSettings;
+  /** The data-quality sources (ingest_dq); each is off while its location is unset. */
+  dq: DqSettings;
   /** Values that must never appear in any output (tokens, the database password). */
   secrets: readonly string[];
 }
@@ -54,6 +58,50 @@ export interface AirflowSettings {
   fetchLogs: boolean;
   pageLimit: number;
   timeoutSeconds: number;
+}
+
+export interface CloverdxSettings {
+  baseUrl: string | undefined;
+  /** "rest" (/clover/api/rest/v1) or "simple" (the Simple HTTP API's executions_history). */
+  api: "rest" | "simple";
+  username: string | undefined;
+  password: string | undefined;
+  instance: string | undefined;
+  /** IANA zone the server writes its times in (Simple HTTP API and zone-less REST times). */
+  serverTimeZone: string;
+  overlapMinutes: number;
+  lookbackHours: number;
+  includeAborted: boolean;
+  /** Raw CLOVERDX_AGENCY_RULES: "sandboxA=acme,sandboxB=globex" (sandbox code to agency slug). */
+  agencyRules: string | undefined;
+  recovery: boolean;
+  fetchLogs: boolean;
+  pageSize: number;
+  timeoutSeconds: number;
+}
+
+export interface DqSettings {
+  /** Directory of dbt invocations (each a directory with run_results.json and manifest.json). */
+  dbtArtifactsDir: string | undefined;
+  /** Directory of Great Expectations validation result JSON files. */
+  gxResultsDir: string | undefined;
+  /** Directory of Soda scan result JSON files (`soda scan -srf`). */
+  sodaResultsDir: string | undefined;
+  /** A database with a test-results table (read-only use). */
+  resultsDatabaseUrl: string | undefined;
+  /** "elementary" (elementary_test_results) or "generic". */
+  resultsPreset: "elementary" | "generic";
+  /** Schema-qualified table name; default per preset. */
+  resultsTable: string | undefined;
+  /** Severity of a `warn` result (default warning). */
+  warnSeverity: (typeof SIGNAL_SEVERITIES)[number];
+  agencyMetaKey: string;
+  ownerMetaKey: string;
+  recovery: boolean;
+  overlapMinutes: number;
+  lookbackHours: number;
+  /** Names this DQ deployment (dedup-key prefix, cursors, run lock). */
+  instance: string;
 }
 
 export const AIRFLOW_SIGNAL_TYPES = [
@@ -170,6 +218,30 @@ const airflowSeverities = optionalText.transform((v, ctx) => {
   return out;
 });
 
+/** A source instance's name: it prefixes dedup keys and names cursors and run locks. */
+const instanceName = optionalText.superRefine((v, ctx) => {
+  if (v !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/.test(v)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be a short name of letters, digits, . _ : - (e.g. prod-eu), got ${JSON.stringify(v)}`,
+    });
+  }
+});
+
+function timeZoneName(fallback: string) {
+  return optionalText.transform((v, ctx) => {
+    const value = v ?? fallback;
+    if (!isTimeZone(value)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be an IANA time zone such as Europe/Berlin, got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
 function url(kind: string) {
   return optionalText.superRefine((v, ctx) => {
     if (v === undefined) return;
@@ -231,14 +303,7 @@ const schema = z.object({
   AIRFLOW_USERNAME: optionalText,
   AIRFLOW_PASSWORD: optionalText,
   AIRFLOW_TOKEN: optionalText,
-  AIRFLOW_INSTANCE: optionalText.superRefine((v, ctx) => {
-    if (v !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/.test(v)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `must be a short name of letters, digits, . _ : - (e.g. prod-eu), got ${JSON.stringify(v)}`,
-      });
-    }
-  }),
+  AIRFLOW_INSTANCE: instanceName,
   AIRFLOW_OVERLAP_MINUTES: wholeNumber(15, "minutes"),
   AIRFLOW_LOOKBACK_HOURS: positiveHours(24),
   AIRFLOW_AGENCY_TAG_PREFIX: optionalText.transform((v) => v ?? "agency:"),
@@ -249,6 +314,70 @@ const schema = z.object({
   AIRFLOW_FETCH_LOGS: defaultTrue(booleanFlag),
   AIRFLOW_PAGE_LIMIT: positiveInteger(100),
   AIRFLOW_TIMEOUT_SECONDS: positiveInteger(30),
+  CLOVERDX_BASE_URL: url("an http(s) URL such as https://cloverdx.example.com").superRefine((v, ctx) => {
+    if (v !== undefined && !/^https?:\/\//.test(v))
+      ctx.addIssue({ code: "custom", message: "must start with http:// or https://" });
+  }),
+  CLOVERDX_API: optionalText.transform((v, ctx) => {
+    const value = (v ?? "rest").toLowerCase();
+    if (value !== "rest" && value !== "simple") {
+      ctx.addIssue({ code: "custom", message: `must be rest or simple, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return value;
+  }),
+  CLOVERDX_USERNAME: optionalText,
+  CLOVERDX_PASSWORD: optionalText,
+  CLOVERDX_INSTANCE: instanceName,
+  CLOVERDX_TIMEZONE: timeZoneName("UTC"),
+  CLOVERDX_OVERLAP_MINUTES: wholeNumber(30, "minutes"),
+  CLOVERDX_LOOKBACK_HOURS: positiveHours(24),
+  CLOVERDX_INCLUDE_ABORTED: booleanFlag,
+  CLOVERDX_AGENCY_RULES: optionalText,
+  CLOVERDX_RECOVERY: defaultTrue(booleanFlag),
+  CLOVERDX_FETCH_LOGS: defaultTrue(booleanFlag),
+  CLOVERDX_PAGE_SIZE: positiveInteger(100),
+  CLOVERDX_TIMEOUT_SECONDS: positiveInteger(30),
+  DQ_DBT_ARTIFACTS_DIR: optionalText,
+  DQ_GX_RESULTS_DIR: optionalText,
+  DQ_SODA_RESULTS_DIR: optionalText,
+  DQ_RESULTS_DATABASE_URL: url("a postgres:// connection URL").superRefine((v, ctx) => {
+    if (v !== undefined && !/^postgres(ql)?:\/\//.test(v))
+      ctx.addIssue({ code: "custom", message: "must start with postgres:// or postgresql://" });
+  }),
+  DQ_RESULTS_PRESET: optionalText.transform((v, ctx) => {
+    const value = (v ?? "elementary").toLowerCase();
+    if (value !== "elementary" && value !== "generic") {
+      ctx.addIssue({ code: "custom", message: `must be elementary or generic, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return value;
+  }),
+  DQ_RESULTS_TABLE: optionalText.superRefine((v, ctx) => {
+    if (v !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(v)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a table name like analytics.elementary_test_results, got ${JSON.stringify(v)}`,
+      });
+    }
+  }),
+  DQ_WARN_SEVERITY: optionalText.transform((v, ctx) => {
+    const value = v ?? "warning";
+    if (!(SIGNAL_SEVERITIES as readonly string[]).includes(value)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be one of ${SIGNAL_SEVERITIES.join(", ")}, got ${JSON.stringify(v)}`,
+      });
+      return z.NEVER;
+    }
+    return value as (typeof SIGNAL_SEVERITIES)[number];
+  }),
+  DQ_AGENCY_META_KEY: optionalText.transform((v) => v ?? "agency"),
+  DQ_OWNER_META_KEY: optionalText.transform((v) => v ?? "owner"),
+  DQ_RECOVERY: defaultTrue(booleanFlag),
+  DQ_OVERLAP_MINUTES: wholeNumber(60, "minutes"),
+  DQ_LOOKBACK_HOURS: positiveHours(24),
+  DQ_INSTANCE: instanceName,
   APP_BASE_URL: url("an http(s) URL such as https://ops.example.com").transform((v) =>
     v?.replace(/\/+$/, ""),
   ),
@@ -323,6 +452,9 @@ export function loadConfig(env: Env): Config {
     e.AIRFLOW_PASSWORD,
     e.AIRFLOW_TOKEN,
     urlPassword(e.AIRFLOW_BASE_URL),
+    e.CLOVERDX_PASSWORD,
+    urlPassword(e.CLOVERDX_BASE_URL),
+    urlPassword(e.DQ_RESULTS_DATABASE_URL),
   ].filter((s): s is string => s !== undefined && s.length > 0);
   return {
     databaseUrl: e.DATABASE_URL,
@@ -343,6 +475,37 @@ export function loadConfig(env: Env): Config {
     dailyDigestTime: e.DAILY_DIGEST_TIME,
     timeZone: e.NOTIFICATION_TIMEZONE,
     logLevel: e.LOG_LEVEL,
+    cloverdx: {
+      baseUrl: e.CLOVERDX_BASE_URL,
+      api: e.CLOVERDX_API as "rest" | "simple",
+      username: e.CLOVERDX_USERNAME,
+      password: e.CLOVERDX_PASSWORD,
+      instance: e.CLOVERDX_INSTANCE,
+      serverTimeZone: e.CLOVERDX_TIMEZONE,
+      overlapMinutes: e.CLOVERDX_OVERLAP_MINUTES,
+      lookbackHours: e.CLOVERDX_LOOKBACK_HOURS,
+      includeAborted: e.CLOVERDX_INCLUDE_ABORTED,
+      agencyRules: e.CLOVERDX_AGENCY_RULES,
+      recovery: e.CLOVERDX_RECOVERY,
+      fetchLogs: e.CLOVERDX_FETCH_LOGS,
+      pageSize: e.CLOVERDX_PAGE_SIZE,
+      timeoutSeconds: e.CLOVERDX_TIMEOUT_SECONDS,
+    },
+    dq: {
+      dbtArtifactsDir: e.DQ_DBT_ARTIFACTS_DIR,
+      gxResultsDir: e.DQ_GX_RESULTS_DIR,
+      sodaResultsDir: e.DQ_SODA_RESULTS_DIR,
+      resultsDatabaseUrl: e.DQ_RESULTS_DATABASE_URL,
+      resultsPreset: e.DQ_RESULTS_PRESET as "elementary" | "generic",
+      resultsTable: e.DQ_RESULTS_TABLE,
+      warnSeverity: e.DQ_WARN_SEVERITY,
+      agencyMetaKey: e.DQ_AGENCY_META_KEY,
+      ownerMetaKey: e.DQ_OWNER_META_KEY,
+      recovery: e.DQ_RECOVERY,
+      overlapMinutes: e.DQ_OVERLAP_MINUTES,
+      lookbackHours: e.DQ_LOOKBACK_HOURS,
+      instance: e.DQ_INSTANCE ?? "default",
+    },
     airflow: {
       baseUrl: e.AIRFLOW_BASE_URL,
       apiVersion: e.AIRFLOW_API_VERSION,
