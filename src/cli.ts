@@ -7,10 +7,11 @@ import { stat } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { dbCheck, dbMigrate } from "./commands/db.js";
 import { fingerprintCommand } from "./commands/fingerprint.js";
-import { type GroupActionVerb, groupsAction, groupsList, groupsShow } from "./commands/groups.js";
+import { type GroupActionVerb, groupsAction, groupsList, groupsShow, parseLimit } from "./commands/groups.js";
 import { type CommandIo, formatTable, writeJsonLine } from "./commands/io.js";
 import { type Config, loadConfig, redactSecrets } from "./config.js";
 import { parseIsoTime } from "./core/time.js";
+import { listJobRuns } from "./db/job-runs.js";
 import { ObservabilityError, sqlState, usageError } from "./errors.js";
 import { findJob, JOBS } from "./jobs/registry.js";
 import { runJob } from "./jobs/run-job.js";
@@ -31,6 +32,7 @@ commands:
   groups show <id> [--json]                  a group with its activity history
   groups ack|close|reopen <id> --user U      change a group's status as a person
   groups snooze <id> --user U (--until T | --for 4h)
+  runs list [--job J] [--limit N] [--json]   recent job runs: start, end, outcome, summary
   db migrate [--with-core] [--json]          apply the backend's schema additions
   db check [--json]                          compare the live schema with what the code uses
 
@@ -137,6 +139,7 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
           const outcome = await runJob(job, {
             ...runtime,
             log: runLog,
+            ...(io.stopSignal ? { stopSignal: io.stopSignal } : {}),
             jobOptions: {
               ...(since ? { since } : {}),
               ...(progress ? { progress } : {}),
@@ -144,7 +147,9 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
             },
           });
           if (progress) io.stderr.write("\r\u001b[K");
-          runLog.info({ status: outcome.status, summary: outcome.summary }, "run finished");
+          // Message bodies (a dry run's would_send) go to stdout only, never into the info log.
+          const { would_send: _w, would_expire: _e, ...logged } = outcome.summary;
+          runLog.info({ status: outcome.status, summary: logged }, "run finished");
           writeJsonLine(io, outcome);
           return outcome.status === "failed" ? 1 : 0;
         });
@@ -176,11 +181,15 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
             reopenWindowHours: config.reopenWindowHours,
             appBaseUrl: config.appBaseUrl,
             batchSize,
+            ...(io.stopSignal ? { stopSignal: io.stopSignal } : {}),
             onRejected: (r) =>
               runtime.log.warn({ line: r.line, reason: r.reason }, `line ${r.line} rejected: ${r.reason}`),
           });
           // Like every ingest job, end by bringing Slack up to date (or the local outbox without a token).
-          const slack = await runSlackSync(runtime, { target });
+          const slack = await runSlackSync(
+            { ...runtime, ...(io.stopSignal ? { stopSignal: io.stopSignal } : {}) },
+            { target },
+          );
           runtime.log.info({ summary: { ...summary, rejections: undefined, slack } }, "ingest finished");
           writeJsonLine(io, { ...summary, slack });
           return summary.rejected > 0 || slack.failed > 0 ? 1 : 0;
@@ -192,6 +201,9 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
       case "db":
         log = logger({ command: "db" });
         return await dbCommand(config, log, io, rest);
+      case "runs":
+        log = logger({ command: "runs" });
+        return await runsCommand(config, log, io, rest);
       default:
         throw usageError(`unknown command ${JSON.stringify(command)}; see \`observability --help\``);
     }
@@ -264,6 +276,46 @@ async function groupsCommand(config: Config, log: Logger, io: CommandIo, rest: s
   throw usageError(
     `groups needs one of: list, show, ack, snooze, close, reopen${sub ? ` (got ${JSON.stringify(sub)})` : ""}`,
   );
+}
+
+async function runsCommand(config: Config, log: Logger, io: CommandIo, rest: string[]): Promise<number> {
+  const { values, positionals } = parse(rest, {
+    json: { type: "boolean" },
+    job: { type: "string" },
+    limit: { type: "string" },
+  });
+  if (values.help) return help(io);
+  parseNow(values.now);
+  if (positionals.length !== 1 || positionals[0] !== "list") {
+    throw usageError(
+      `runs needs: list${positionals.length > 0 ? ` (got ${JSON.stringify(positionals.join(" "))})` : ""}`,
+    );
+  }
+  const limit = parseLimit(values.limit, 50);
+  return withRuntime(config, log, undefined, async (rt) => {
+    const runs = await listJobRuns(rt.db, { ...(values.job ? { jobId: values.job } : {}), limit });
+    if (values.json) {
+      writeJsonLine(io, runs);
+      return 0;
+    }
+    if (runs.length === 0) {
+      io.stdout.write("no job runs\n");
+      return 0;
+    }
+    io.stdout.write(
+      formatTable(
+        ["STARTED", "FINISHED", "JOB", "STATUS", "SUMMARY / ERROR"],
+        runs.map((r) => [
+          r.started_at,
+          r.finished_at ?? "-",
+          r.job_id,
+          r.status,
+          (r.error ?? JSON.stringify(r.summary_json ?? null)).slice(0, 120),
+        ]),
+      ),
+    );
+    return 0;
+  });
 }
 
 async function dbCommand(config: Config, log: Logger, io: CommandIo, rest: string[]): Promise<number> {

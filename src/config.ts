@@ -33,6 +33,8 @@ export interface Config {
   cloverdx: CloverdxSettings;
   /** The data-quality sources (ingest_dq); each is off while its location is unset. */
   dq: DqSettings;
+  /** Signals older than this many days are deleted by the prune job. */
+  signalRetentionDays: number;
   /** Values that must never appear in any output (tokens, the database password). */
   secrets: readonly string[];
 }
@@ -378,6 +380,7 @@ const schema = z.object({
   DQ_OVERLAP_MINUTES: wholeNumber(60, "minutes"),
   DQ_LOOKBACK_HOURS: positiveHours(24),
   DQ_INSTANCE: instanceName,
+  SIGNAL_RETENTION_DAYS: positiveInteger(90),
   APP_BASE_URL: url("an http(s) URL such as https://ops.example.com").transform((v) =>
     v?.replace(/\/+$/, ""),
   ),
@@ -475,6 +478,7 @@ export function loadConfig(env: Env): Config {
     dailyDigestTime: e.DAILY_DIGEST_TIME,
     timeZone: e.NOTIFICATION_TIMEZONE,
     logLevel: e.LOG_LEVEL,
+    signalRetentionDays: e.SIGNAL_RETENTION_DAYS,
     cloverdx: {
       baseUrl: e.CLOVERDX_BASE_URL,
       api: e.CLOVERDX_API as "rest" | "simple",

@@ -36,3 +36,16 @@ export function sqlState(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The run was asked to stop (SIGTERM from Kubernetes, Ctrl-C): raised between batches, never inside one. */
+export function interruptedError(): ObservabilityError {
+  return new ObservabilityError(
+    "interrupted",
+    "interrupted by a stop signal (SIGTERM or SIGINT); every batch either committed or rolled back, and the next run continues where this one stopped",
+  );
+}
+
+/** Throws the interruption if `signal` was aborted; call it at batch boundaries only. */
+export function throwIfStopped(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw interruptedError();
+}

@@ -39,6 +39,8 @@ export interface Runtime {
   runId: string;
   /** Options of `observability run` that a job may read (backfill start, progress output). */
   jobOptions?: JobOptions;
+  /** Aborted when the process is asked to stop; jobs check it between batches (never inside one). */
+  stopSignal?: AbortSignal;
   /** Where Slack messages go; built from the configuration when absent (tests inject one), null = off. */
   slack?: SlackTarget | null;
   close(): Promise<void>;

@@ -6,11 +6,15 @@ import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Config, loadConfig } from "../src/config.js";
 import type { Db } from "../src/db/db.js";
+import { loadDigestGroups } from "../src/db/digest.js";
+import { applyUserAction } from "../src/db/group-actions.js";
 import { ingestSignalBatch } from "../src/db/ingest.js";
+import { closeGroupsAsSystem } from "../src/db/source-groups.js";
 import { dailyDigest, sendDailyDigest } from "../src/jobs/daily_digest.js";
 import { runJob } from "../src/jobs/run-job.js";
 import { createLogger } from "../src/log.js";
 import type { Runtime } from "../src/runtime.js";
+import { SlackCallError } from "../src/slack/errors.js";
 import { createWebApiSlack } from "../src/slack/web-api-slack.js";
 import { type FakeSlack, startFakeSlack } from "./fakes/slack.js";
 import { runCli } from "./support/cli.js";
@@ -31,7 +35,8 @@ afterAll(async () => {
   await t?.drop();
 });
 beforeEach(async () => {
-  slack = await startFakeSlack({ tokens: [TOKEN] });
+  // Slack stamps messages with the simulated time, as the real one would with the real time.
+  slack = await startFakeSlack({ tokens: [TOKEN], clock: () => Date.parse("2024-05-01T09:00:00Z") });
   await t.db.exec(`
     TRUNCATE reporting.notification_signal, reporting.notification_signal_group, reporting.notification_job_run,
              reporting.notification_digest CASCADE;
@@ -69,9 +74,9 @@ function runtimeAt(now: Date | string, cfg: Config, db: Db = t.db): Runtime {
   };
 }
 
-/** Top-level digest posts in the channel (the sync's root messages carry metadata; digests do not). */
+/** Top-level digest posts in the channel (told from the sync's root messages by their metadata). */
 function digests() {
-  return slack.rootMessages(CHANNEL).filter((m) => m.metadata === undefined);
+  return slack.rootMessages(CHANNEL).filter((m) => m.metadata?.event_type === "observability_daily_digest");
 }
 
 async function seedGroups(n: number, at: string) {
@@ -169,6 +174,89 @@ describe("daily digest", () => {
     const retried = await runJob(dailyDigest, runtimeAt("2024-05-01T10:00:00.000Z", cfg));
     expect(retried.summary).toMatchObject({ sent: true });
     expect(digests()).toHaveLength(1);
+  });
+
+  it("a post that times out is not sent twice: a later run finds it by its metadata", async () => {
+    const cfg = config("UTC");
+    const rt = runtimeAt("2024-05-01T09:00:00.000Z", cfg);
+    const real = rt.slack?.api;
+    if (!real) throw new Error("no slack");
+    // Slack posts it, but the answer never arrives.
+    const timingOut = {
+      ...real,
+      async postMessage(args: Parameters<typeof real.postMessage>[0]) {
+        await real.postMessage(args);
+        throw new SlackCallError({
+          method: "chat.postMessage",
+          slackError: "timeout",
+          category: "transient",
+        });
+      },
+    };
+    const first = await sendDailyDigest(rt, { dryRun: false, target: { api: timingOut, channel: CHANNEL } });
+    expect(first).toMatchObject({ sent: false, error: "chat.postMessage: timeout" });
+    // Within ten minutes another run leaves it alone; after that, one finds the post and records it.
+    const soon = await runJob(dailyDigest, runtimeAt("2024-05-01T09:05:00.000Z", cfg));
+    expect(soon.summary).toMatchObject({ sent: false, skipped: "another run is sending this date's digest" });
+    const later = await runJob(dailyDigest, runtimeAt("2024-05-01T10:00:00.000Z", cfg));
+    expect(later.summary).toMatchObject({ sent: true, recovered: true });
+    expect(digests()).toHaveLength(1);
+  });
+
+  it("a run that died between claiming and posting does not cost the day its digest", async () => {
+    const cfg = config("UTC");
+    await t.db.query(
+      "INSERT INTO reporting.notification_digest (local_date, time_zone, claimed_at) VALUES ('2024-05-01', 'UTC', '2024-05-01T09:00:00Z')",
+    );
+    const r = await runJob(dailyDigest, runtimeAt("2024-05-01T10:00:00.000Z", cfg));
+    expect(r.summary).toMatchObject({ sent: true });
+    expect(digests()).toHaveLength(1);
+  });
+
+  it("what happened in the last 24 hours is read from the activity: new, reopened, closed, auto-closed", async () => {
+    await seedGroups(4, "2024-04-30T12:00:00.000Z");
+    const ids = (
+      await t.db.query<{ id: string }>(
+        "SELECT id::text AS id FROM reporting.notification_signal_group ORDER BY job_name",
+      )
+    ).map((r) => r.id);
+    const [a, b, c] = ids as [string, string, string];
+    await applyUserAction(
+      t.db,
+      a,
+      { kind: "close", reason: "fixed" },
+      { now: new Date("2024-05-01T08:00:00Z"), userId: "alice" },
+    );
+    await closeGroupsAsSystem(
+      t.db,
+      [{ groupId: b, reason: "recovered", resolvedAt: "2024-05-01T08:00:00Z" }],
+      new Date("2024-05-01T08:10:00Z"),
+    );
+    await applyUserAction(
+      t.db,
+      c,
+      { kind: "close" },
+      { now: new Date("2024-05-01T07:00:00Z"), userId: "alice" },
+    );
+    await applyUserAction(
+      t.db,
+      c,
+      { kind: "reopen" },
+      { now: new Date("2024-05-01T07:30:00Z"), userId: "alice" },
+    );
+    const rows = await loadDigestGroups(t.db, new Date("2024-05-01T09:00:00Z"));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(a)).toMatchObject({
+      status: "closed",
+      closed_24h: true,
+      auto_closed_24h: false,
+      opened_24h: true,
+    });
+    expect(byId.get(b)).toMatchObject({ status: "closed", closed_24h: true, auto_closed_24h: true });
+    expect(byId.get(c)).toMatchObject({ status: "open", reopened_24h: true, closed_24h: false });
+    // Seen from the day before, nothing of this has happened yet.
+    const earlier = await loadDigestGroups(t.db, new Date("2024-04-30T13:00:00Z"));
+    expect(earlier.every((r) => r.status !== "closed" || r.closed_24h === false)).toBe(true);
   });
 
   it("--dry-run shows the digest and changes nothing", async () => {

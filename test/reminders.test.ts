@@ -14,6 +14,7 @@ import { dispatchReminders, reminderDispatcher } from "../src/jobs/reminder_disp
 import { runJob } from "../src/jobs/run-job.js";
 import { createLogger } from "../src/log.js";
 import type { Runtime } from "../src/runtime.js";
+import { SlackCallError } from "../src/slack/errors.js";
 import { createWebApiSlack } from "../src/slack/web-api-slack.js";
 import { type FakeSlack, startFakeSlack } from "./fakes/slack.js";
 import { createTestDatabase, type TestDatabase, testBackend } from "./support/db.js";
@@ -184,6 +185,45 @@ describe("reminder ladder", () => {
       ["t2", "2024-05-01T10:00:00.000Z"],
       ["t2", "2024-05-02T14:00:00.000Z"],
     ]);
+  });
+
+  it("a reminder whose answer timed out is not sent again", async () => {
+    const id = await openGroup("2024-05-01T08:00:00.000Z");
+    const cfg = config({ NOTIFICATION_TIMEZONE: "UTC" });
+    const rt = runtimeAt("2024-05-01T10:00:00.000Z", cfg);
+    const real = rt.slack?.api;
+    if (!real) throw new Error("no slack");
+    const timingOut = {
+      ...real,
+      async postMessage(args: Parameters<typeof real.postMessage>[0]) {
+        await real.postMessage(args);
+        throw new SlackCallError({
+          method: "chat.postMessage",
+          slackError: "timeout",
+          category: "transient",
+        });
+      },
+    };
+    await dispatchReminders(rt, { dryRun: false, target: { api: timingOut, channel: CHANNEL } });
+    await simulate("2024-05-01T10:15:00.000Z", "2024-05-01T12:00:00.000Z", cfg);
+    // The opening DM and one T2 (its answer lost, recorded as uncertain), never a second T2.
+    expect(slack.dmsTo("UALICE")).toHaveLength(2);
+    expect((await reminders(id)).map((r) => r.tier)).toEqual(["t2"]);
+  });
+
+  it("a group only a team owns: T8 escalation names the team; nobody is DMed", async () => {
+    await t.db.exec(
+      "UPDATE reporting.notification_agency_owner SET primary_owner_user_id = NULL, secondary_owner_user_id = NULL",
+    );
+    const id = await openGroup("2024-05-01T08:00:00.000Z");
+    await simulate(
+      "2024-05-01T08:00:00.000Z",
+      "2024-05-01T17:00:00.000Z",
+      config({ NOTIFICATION_TIMEZONE: "UTC" }),
+    );
+    const escalated = (await listActivity(t.db, id)).filter((a) => a.action === "escalated");
+    expect(escalated.map((e) => e.metadata_json?.notified)).toEqual([["team team-data (owning team)"]]);
+    expect(slack.calls.filter((c) => c.method === "conversations.open")).toHaveLength(0);
   });
 
   it("unowned groups are not DMed", async () => {

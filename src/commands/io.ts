@@ -6,6 +6,8 @@ export interface CommandIo {
   stdin: Readable;
   stdout: { write(chunk: string): unknown; isTTY?: boolean };
   stderr: { write(chunk: string): unknown };
+  /** Aborted on SIGTERM / SIGINT (bin.ts wires it); commands stop at the next batch boundary. */
+  stopSignal?: AbortSignal;
 }
 
 export function writeJsonLine(io: CommandIo, value: unknown): void {

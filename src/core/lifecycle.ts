@@ -443,7 +443,7 @@ export function decideSystemClose(
  */
 export function decideSnoozeExpiry(
   group: GroupRow,
-  ctx: { now: Date; newId: () => string },
+  ctx: { now: Date; newId: () => string; maxBackdateMs?: number },
 ): UserActionResult {
   if (group.status !== "snoozed" || group.snoozed_until === null) {
     return { ok: false, reason: `group ${group.id} is ${group.status}, not snoozed` };
@@ -451,11 +451,15 @@ export function decideSnoozeExpiry(
   if (Date.parse(group.snoozed_until) > ctx.now.getTime()) {
     return { ok: false, reason: `group ${group.id} is snoozed until ${group.snoozed_until}` };
   }
+  // As of the snooze's end, but not further back than maxBackdateMs: a dispatcher that was down for hours
+  // must not turn a snooze's end into an immediate T8 escalation.
+  const earliest = ctx.now.getTime() - (ctx.maxBackdateMs ?? Number.POSITIVE_INFINITY);
+  const openSince = new Date(Math.max(Date.parse(group.snoozed_until), earliest)).toISOString();
   const next: GroupRow = {
     ...group,
     status: "open",
     snoozed_until: null,
-    open_since: group.snoozed_until,
+    open_since: openSince,
     last_reminded_at: null,
     last_daily_reminder_date: null,
     last_escalated_at: null,

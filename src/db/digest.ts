@@ -28,12 +28,32 @@ export async function claimDigest(
   return rows.length > 0;
 }
 
-export async function hasDigest(db: Queryable, localDate: string): Promise<boolean> {
-  const rows = await db.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM reporting.notification_digest WHERE local_date = $1::date",
+export type DigestState = { kind: "none" } | { kind: "sent" } | { kind: "claimed"; claimedAt: string };
+
+/** Whether a date's digest was sent, is claimed (being sent, or its run died mid-post), or not started. */
+export async function readDigestState(db: Queryable, localDate: string): Promise<DigestState> {
+  const rows = await db.query<{ sent_at: Date | null; claimed_at: Date }>(
+    "SELECT sent_at, claimed_at FROM reporting.notification_digest WHERE local_date = $1::date",
     [localDate],
   );
-  return (rows[0]?.n ?? 0) > 0;
+  const row = rows[0];
+  if (row === undefined) return { kind: "none" };
+  if (row.sent_at !== null) return { kind: "sent" };
+  return { kind: "claimed", claimedAt: new Date(row.claimed_at).toISOString() };
+}
+
+/** Takes over a claim left by a run that died or could not tell whether its post arrived. */
+export async function takeOverDigestClaim(
+  db: Queryable,
+  digest: { localDate: string; claimedAt: string; now: Date },
+): Promise<boolean> {
+  const rows = await db.query<{ local_date: string }>(
+    `UPDATE reporting.notification_digest SET claimed_at = $3::timestamptz
+     WHERE local_date = $1::date AND sent_at IS NULL AND claimed_at = $2::timestamptz
+     RETURNING local_date`,
+    [digest.localDate, digest.claimedAt, digest.now.toISOString()],
+  );
+  return rows.length > 0;
 }
 
 export async function completeDigest(
@@ -95,17 +115,19 @@ export async function loadDigestGroups(db: Queryable, now: Date): Promise<Digest
        SELECT a.signal_group_id,
          bool_or(a.action = 'opened') AS opened_24h,
          bool_or(a.action = 'reopened' AND COALESCE(a.metadata_json->>'from', 'closed') = 'closed') AS reopened_24h,
-         bool_or(a.action = 'closed' AND a.actor_type = 'system') AS system_closed_24h
+         bool_or(false) AS unused
        FROM reporting.notification_signal_group_activity a, since
        WHERE a.created_at >= since.t AND a.created_at <= $1::timestamptz
          AND a.action IN ('opened', 'reopened', 'closed')
        GROUP BY a.signal_group_id
      ),
      touched AS (
-       SELECT a.signal_group_id, max(a.created_at) AS last_user_activity_at
-       FROM reporting.notification_signal_group_activity a
-       WHERE a.actor_type = 'user' AND a.created_at <= $1::timestamptz
-       GROUP BY a.signal_group_id
+       -- Only acknowledged groups need it ("acknowledged but untouched"): one indexed probe each.
+       SELECT g.id AS signal_group_id,
+         (SELECT max(a.created_at) FROM reporting.notification_signal_group_activity a
+          WHERE a.signal_group_id = g.id AND a.actor_type = 'user' AND a.created_at <= $1::timestamptz)
+           AS last_user_activity_at
+       FROM reporting.notification_signal_group g WHERE g.status = 'acknowledged'
      )
      SELECT g.id::text AS id, g.status, g.current_severity, g.agency_id, g.agency_slug, g.job_name, g.signal_type,
        s.error_class, ${iso("g.first_seen_at")} AS first_seen_at, ${iso("g.last_seen_at")} AS last_seen_at,
@@ -116,14 +138,19 @@ export async function loadDigestGroups(db: Queryable, now: Date): Promise<Digest
        COALESCE(r.opened_24h, false) AS opened_24h,
        COALESCE(r.reopened_24h, false) AS reopened_24h,
        (g.status = 'closed') AS closed_24h,
-       (g.status = 'closed' AND COALESCE(r.system_closed_24h, false)) AS auto_closed_24h,
+       -- Auto-closed: the close that closed it (the last one) was the system's.
+       (g.status = 'closed' AND (
+          SELECT a.actor_type FROM reporting.notification_signal_group_activity a
+          WHERE a.signal_group_id = g.id AND a.action = 'closed'
+          ORDER BY a.created_at DESC, a.id DESC LIMIT 1) = 'system') AS auto_closed_24h,
        ${iso("t.last_user_activity_at")} AS last_user_activity_at
      FROM reporting.notification_signal_group g
      CROSS JOIN since
      LEFT JOIN reporting.notification_signal s ON s.id = g.last_signal_id
      LEFT JOIN recent r ON r.signal_group_id = g.id
      LEFT JOIN touched t ON t.signal_group_id = g.id
-     WHERE g.status IN (${ACTIVE_SQL}) OR (g.status = 'closed' AND g.closed_at >= since.t)
+     WHERE g.status IN (${ACTIVE_SQL})
+        OR (g.status = 'closed' AND g.closed_at >= since.t AND g.closed_at <= $1::timestamptz)
      ORDER BY g.id`,
     [now.toISOString()],
   );

@@ -12,15 +12,20 @@ export interface InboxRow {
  */
 export async function claimInboxRows(
   tx: Queryable,
-  options: { limit: number; sources?: readonly string[] },
+  options: { limit: number; sources?: readonly string[]; excludeSourcePrefixes?: readonly string[] },
 ): Promise<InboxRow[]> {
   return tx.query<InboxRow>(
     `SELECT id, source, payload FROM reporting.notification_signal_inbox
      WHERE processed_at IS NULL AND ($2::text[] IS NULL OR source = ANY($2::text[]))
+       AND NOT (split_part(source, ':', 1) = ANY($3::text[]))
      ORDER BY id
      LIMIT $1
      FOR UPDATE SKIP LOCKED`,
-    [options.limit, options.sources ? [...options.sources] : null],
+    [
+      options.limit,
+      options.sources ? [...options.sources] : null,
+      [...(options.excludeSourcePrefixes ?? [])],
+    ],
   );
 }
 

@@ -42,7 +42,7 @@ export async function listJobRuns(
   const rows = await db.query<Record<string, unknown>>(
     `SELECT id, job_id, started_at, finished_at, status, summary_json, error
      FROM reporting.notification_job_run
-     WHERE ($1::text IS NULL OR job_id = $1)
+     WHERE ($1::text IS NULL OR job_id = $1 OR job_id LIKE $1 || ':%')
      ORDER BY started_at DESC, id
      LIMIT $2`,
     [options.jobId ?? null, options.limit ?? 50],

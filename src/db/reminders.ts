@@ -20,6 +20,8 @@ const TABLE = "reporting.notification_signal_group";
 const ACTIVE_SQL = ACTIVE_STATUSES.map((s) => `'${s}'`).join(", ");
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
+/** A snooze's end counts as the group's return to open at most this far back (one missed hour of runs). */
+const SNOOZE_BACKDATE_MAX_MS = HOUR_MS;
 
 /** Ids of snoozed groups whose snooze has run out, oldest expiry first. */
 export async function listExpiredSnoozes(
@@ -38,7 +40,7 @@ export async function listExpiredSnoozes(
 /** Returns one group to open (under its key lock); false if it was no longer snoozed or not yet due. */
 export async function expireSnooze(db: Db, id: string, now: Date): Promise<boolean> {
   const done = await applyLockedDecision(db, id, (group) =>
-    decideSnoozeExpiry(group, { now, newId: () => uuidv7() }),
+    decideSnoozeExpiry(group, { now, newId: () => uuidv7(), maxBackdateMs: SNOOZE_BACKDATE_MAX_MS }),
   );
   return done !== null;
 }
@@ -66,7 +68,7 @@ export async function loadReminderCandidates(
      FROM ${TABLE} g
      LEFT JOIN reporting.notification_signal s ON s.id = g.last_signal_id
      WHERE g.status = 'open'
-       AND COALESCE(g.open_since, g.first_seen_at) <= $1::timestamptz
+       AND (g.open_since <= $1::timestamptz OR (g.open_since IS NULL AND g.first_seen_at <= $1::timestamptz))
        AND (
          (g.last_reminded_at IS NULL OR g.last_reminded_at < COALESCE(g.open_since, g.first_seen_at))
          OR (COALESCE(g.open_since, g.first_seen_at) <= $2::timestamptz
@@ -97,7 +99,10 @@ export interface LadderWrite {
  */
 export async function claimReminder(
   db: Queryable,
-  group: Pick<GroupRow, "id" | "last_reminded_at" | "last_escalated_at" | "last_daily_reminder_date">,
+  group: Pick<
+    GroupRow,
+    "id" | "last_reminded_at" | "last_escalated_at" | "last_daily_reminder_date" | "open_since"
+  >,
   write: LadderWrite,
 ): Promise<boolean> {
   const rows = await db.query<{ id: string }>(
@@ -109,6 +114,7 @@ export async function claimReminder(
        AND last_reminded_at IS NOT DISTINCT FROM $2::timestamptz
        AND last_escalated_at IS NOT DISTINCT FROM $3::timestamptz
        AND last_daily_reminder_date IS NOT DISTINCT FROM $4::date
+       AND open_since IS NOT DISTINCT FROM $8::timestamptz
      RETURNING id`,
     [
       group.id,
@@ -118,17 +124,27 @@ export async function claimReminder(
       write.last_reminded_at,
       write.last_escalated_at ?? null,
       write.last_daily_reminder_date ?? null,
+      group.open_since,
     ],
   );
   return rows.length > 0;
 }
 
-/** Gives a claim back (the reminder could not be sent), if nothing changed the row since. */
+/**
+ * Gives a claim back (the reminder was certainly not sent), if nothing changed the row since, and removes the
+ * escalation recorded with it.
+ */
 export async function releaseReminder(
-  db: Queryable,
+  db: Db,
   group: Pick<GroupRow, "id" | "last_reminded_at" | "last_escalated_at" | "last_daily_reminder_date">,
   write: LadderWrite,
+  escalationActivityId: string | null,
 ): Promise<void> {
+  if (escalationActivityId !== null) {
+    await db.query("DELETE FROM reporting.notification_signal_group_activity WHERE id = $1::uuid", [
+      escalationActivityId,
+    ]);
+  }
   await db.query(
     `UPDATE ${TABLE}
      SET last_reminded_at = $2::timestamptz, last_escalated_at = $3::timestamptz, last_daily_reminder_date = $4::date
@@ -149,11 +165,17 @@ export async function releaseReminder(
  * signal is older than the window drop to 0 without counting. Returns how many groups changed.
  */
 export async function refreshCount24h(db: Db, now: Date, batchSize = 1000): Promise<number> {
+  // Only groups from whose count a signal can have left the window since it was computed: a signal of the
+  // key in (count_24h_as_of - 24h, now - 24h] (one index probe per group), or a count never dated.
   const candidates = await db.query<{ id: string }>(
-    `SELECT id::text AS id FROM ${TABLE}
-     WHERE status IN (${ACTIVE_SQL}) AND count_24h > 0
-       AND (count_24h_as_of IS NULL OR count_24h_as_of < $1::timestamptz)
-     ORDER BY id`,
+    `SELECT g.id::text AS id FROM ${TABLE} g
+     WHERE g.status IN (${ACTIVE_SQL}) AND g.count_24h > 0
+       AND (g.count_24h_as_of IS NULL OR (g.count_24h_as_of < $1::timestamptz AND EXISTS (
+         SELECT 1 FROM reporting.notification_signal s
+         WHERE s.fingerprint = g.fingerprint AND s.agency_id IS NOT DISTINCT FROM g.agency_id
+           AND s.occurred_at > g.count_24h_as_of - interval '24 hours'
+           AND s.occurred_at <= $1::timestamptz - interval '24 hours')))
+     ORDER BY g.id`,
     [now.toISOString()],
   );
   const windowStart = new Date(now.getTime() - DAY_MS).toISOString();
@@ -183,12 +205,14 @@ export async function refreshCount24h(db: Db, now: Date, batchSize = 1000): Prom
         })),
       );
       const countOf = new Map(toCount.map((g, k) => [g.id, counts[k] ?? 0]));
-      const updates = groups
-        .map((g) => ({ before: g, count: countOf.get(g.id) ?? 0 }))
-        .filter((x) => x.count !== x.before.count_24h)
-        .map((x) => ({ ...x.before, count_24h: x.count, count_24h_as_of: now.toISOString() }));
+      // Every recounted group is dated `now` (so it is not recounted again until another signal leaves).
+      const updates = groups.map((g) => ({
+        ...g,
+        count_24h: countOf.get(g.id) ?? 0,
+        count_24h_as_of: now.toISOString(),
+      }));
       await updateGroupLifecycle(tx, updates, new Map(groups.map((g) => [g.id, g])));
-      return updates.length;
+      return updates.filter((u, k) => u.count_24h !== groups[k]?.count_24h).length;
     });
   }
   return changed;

@@ -12,10 +12,11 @@ import type { JsonObject } from "../core/types.js";
 import {
   claimDigest,
   completeDigest,
-  hasDigest,
   insertDigestActivities,
   loadDigestGroups,
+  readDigestState,
   releaseDigest,
+  takeOverDigestClaim,
 } from "../db/digest.js";
 import { loadOwnershipTables } from "../db/ownership.js";
 import type { Runtime } from "../runtime.js";
@@ -23,6 +24,11 @@ import { SlackCallError } from "../slack/errors.js";
 import type { SlackTarget } from "../slack/index.js";
 import { slackAuthError } from "../slack/sync.js";
 import type { JobDefinition, JobResult } from "./job.js";
+
+/** Metadata on every digest post: a run that lost track of its post finds it by the date. */
+export const DIGEST_METADATA_EVENT = "observability_daily_digest";
+/** A claim older than this without a recorded post is taken over (its run died or timed out). */
+const STALE_CLAIM_MS = 10 * 60_000;
 
 export interface DigestSummary {
   local_date: string;
@@ -34,6 +40,8 @@ export interface DigestSummary {
   all_clear?: boolean;
   ts?: string;
   error?: string;
+  /** The digest an interrupted run had posted was found and recorded instead of posting again. */
+  recovered?: boolean;
   /** --dry-run: the message that would be posted. */
   would_send?: JsonObject;
 }
@@ -48,7 +56,11 @@ export async function sendDailyDigest(
   if (!localTimeReached(now, config.timeZone, config.dailyDigestTime)) {
     return { ...base, skipped: `before DAILY_DIGEST_TIME ${config.dailyDigestTime} (${config.timeZone})` };
   }
-  if (await hasDigest(db, date)) return { ...base, skipped: "already sent for this date" };
+  const state = await readDigestState(db, date);
+  if (state.kind === "sent") return { ...base, skipped: "already sent for this date" };
+  if (state.kind === "claimed" && now.getTime() - Date.parse(state.claimedAt) < STALE_CLAIM_MS) {
+    return { ...base, skipped: "another run is sending this date's digest" };
+  }
 
   const groups = await loadDigestGroups(db, now);
   const tables = await loadOwnershipTables(db);
@@ -72,7 +84,30 @@ export async function sendDailyDigest(
   }
   const target = options.target;
   if (target === null) return { ...base, skipped: "Slack delivery is off (SLACK_BOT_TOKEN is not set)" };
-  if (!(await claimDigest(db, { localDate: date, timeZone: config.timeZone, now }))) {
+  const metadata = { event_type: DIGEST_METADATA_EVENT, event_payload: { local_date: date } };
+  if (state.kind === "claimed") {
+    // A run claimed this date and never recorded the post (it died, or its post timed out): the digest may
+    // be in the channel already. Look for it by its metadata before posting again.
+    if (!(await takeOverDigestClaim(db, { localDate: date, claimedAt: state.claimedAt, now }))) {
+      return { ...base, skipped: "another run is sending this date's digest" };
+    }
+    const claimedSec = Math.floor(Date.parse(state.claimedAt) / 1000);
+    const found = await target.api
+      .findMessageByMetadata({
+        channel: target.channel,
+        eventType: DIGEST_METADATA_EVENT,
+        key: "local_date",
+        value: date,
+        oldestEpochSeconds: claimedSec - 3600,
+        latestEpochSeconds: claimedSec + 3600,
+      })
+      .catch(() => null);
+    if (found !== null) {
+      log.info({ local_date: date, ts: found }, "found the digest an interrupted run posted; recording it");
+      await completeDigest(db, { localDate: date, now, channel: target.channel, ts: found, summary: counts });
+      return { ...base, sent: true, ts: found, counts, all_clear: rendered.allClear, recovered: true };
+    }
+  } else if (!(await claimDigest(db, { localDate: date, timeZone: config.timeZone, now }))) {
     return { ...base, skipped: "another run is sending this date's digest" };
   }
   let posted: { channel: string; ts: string };
@@ -81,13 +116,15 @@ export async function sendDailyDigest(
       channel: target.channel,
       text: rendered.message.text,
       blocks: rendered.message.blocks,
+      metadata,
     });
   } catch (error) {
-    // Not sent: the date goes back, so the next run sends it.
-    await releaseDigest(db, date);
     if (!(error instanceof SlackCallError)) throw error;
+    // Slack certainly did not post it (a refusal or a rate limit): give the date back for the next run. After
+    // a timeout or 5xx it may have been posted: keep the claim; a run after STALE_CLAIM_MS looks for it.
+    if (error.category !== "transient") await releaseDigest(db, date);
     if (error.category === "auth") throw slackAuthError(error);
-    log.warn({ error: error.slackError }, "the daily digest could not be posted; the next run tries again");
+    log.warn({ error: error.slackError }, "the daily digest could not be posted; a later run tries again");
     return { ...base, error: `${error.method}: ${error.slackError}` };
   }
   await completeDigest(db, { localDate: date, now, channel: posted.channel, ts: posted.ts, summary: counts });

@@ -17,7 +17,7 @@ import { ingestSignalBatch, transactionWithRetry } from "../db/ingest.js";
 import { findAgencyIdsBySlug } from "../db/ownership.js";
 import { findExistingSignalIds } from "../db/signals.js";
 import { closeGroupsAsSystem, listActiveSourceGroups, type SystemClose } from "../db/source-groups.js";
-import { configError } from "../errors.js";
+import { configError, throwIfStopped } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import { type AgencyRules, parseAgencyRules, resolveAgencySlug } from "../sources/airflow/agency.js";
 import { type AirflowClient, createAirflowClient, detectApiVersion } from "../sources/airflow/client.js";
@@ -391,7 +391,8 @@ async function pullAirflow(
   }
   const rows: SignalRow[] = inputs.map((input) => prepareSignal(input));
 
-  // 3. Write: signals in one transaction.
+  // 3. Write: signals in one transaction (not started if the run was asked to stop while reading).
+  throwIfStopped(runtime.stopSignal);
   const batch = await ingestSignalBatch(db, rows, {
     now,
     reopenWindowHours: runtime.config.reopenWindowHours,

@@ -8,18 +8,22 @@ import type { SignalInput, SignalRow } from "../core/types.js";
 import type { Queryable } from "../db/db.js";
 import { claimInboxRows, markInboxRowsProcessed } from "../db/inbox.js";
 import { type BatchResult, ingestSignalsInTransaction, transactionWithRetry } from "../db/ingest.js";
-import { sqlState } from "../errors.js";
+import { sqlState, throwIfStopped } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import { addBatch, addRejection, emptySummary, type IngestSummary } from "../sources/jsonl.js";
 import type { JobDefinition, JobResult } from "./job.js";
 
 export const INBOX_BATCH_SIZE = 1_000;
+/** Inbox sources drained by their source job (with its agency rules), not by ingest_inbox. */
+export const SOURCE_JOB_PREFIXES = ["airflow", "cloverdx"] as const;
 
 export interface DrainOptions {
   sources?: readonly string[];
   batchSize?: number;
   /** Completes a pushed signal before it is ingested (e.g. a source job resolving its agency). */
   transform?: (input: SignalInput) => SignalInput;
+  /** Leave rows of these sources (`airflow`, `airflow:<instance>`, ...) to their own job. */
+  excludeSourcePrefixes?: readonly string[];
 }
 
 export async function drainInbox(runtime: Runtime, options: DrainOptions = {}): Promise<IngestSummary> {
@@ -30,6 +34,7 @@ export async function drainInbox(runtime: Runtime, options: DrainOptions = {}): 
   // found, marked with the database's reason, and the rows behind it still get in.
   let oneByOne = 0;
   for (;;) {
+    throwIfStopped(runtime.stopSignal);
     const limit = oneByOne > 0 ? 1 : batchSize;
     let claimed: Awaited<ReturnType<typeof drainOnce>>;
     try {
@@ -49,6 +54,7 @@ export async function drainInbox(runtime: Runtime, options: DrainOptions = {}): 
         const rows = await claimInboxRows(tx, {
           limit: 1,
           ...(options.sources ? { sources: options.sources } : {}),
+          ...(options.excludeSourcePrefixes ? { excludeSourcePrefixes: options.excludeSourcePrefixes } : {}),
         });
         await markInboxRowsProcessed(
           tx,
@@ -77,8 +83,12 @@ export async function drainInbox(runtime: Runtime, options: DrainOptions = {}): 
 /** Claims up to `limit` rows, ingests the valid ones and marks all of them, in the caller's transaction. */
 async function drainOnce(tx: Queryable, runtime: Runtime, limit: number, options: DrainOptions) {
   const { config, now } = runtime;
-  const { sources, transform } = options;
-  const rows = await claimInboxRows(tx, { limit, ...(sources ? { sources } : {}) });
+  const { sources, transform, excludeSourcePrefixes } = options;
+  const rows = await claimInboxRows(tx, {
+    limit,
+    ...(sources ? { sources } : {}),
+    ...(excludeSourcePrefixes ? { excludeSourcePrefixes } : {}),
+  });
   const signals: SignalRow[] = [];
   const marks: { id: number; error: string | null }[] = [];
   const rejected: { line: number; reason: string }[] = [];
@@ -120,7 +130,9 @@ export const ingestInbox: JobDefinition = {
   description: "Drain the signal inbox (rows pushed by callbacks and listeners) into signals and groups",
   schedule: "*/5 * * * *",
   async run(runtime): Promise<JobResult> {
-    const summary = await drainInbox(runtime);
+    // Airflow and CloverDX rows are drained by their own jobs, which resolve the agency the same way as for
+    // pulled signals; everything else is drained here.
+    const summary = await drainInbox(runtime, { excludeSourcePrefixes: SOURCE_JOB_PREFIXES });
     const { rejections, ...counts } = summary;
     return {
       outcome: summary.rejected > 0 ? "failed" : "succeeded",

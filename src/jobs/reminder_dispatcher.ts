@@ -28,6 +28,7 @@ import {
   refreshCount24h,
   releaseReminder,
 } from "../db/reminders.js";
+import { throwIfStopped } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import { SlackCallError } from "../slack/errors.js";
 import type { SlackTarget } from "../slack/index.js";
@@ -78,7 +79,9 @@ function recipientsFor(tier: ReminderTier, g: ReminderCandidate, tables: Ownersh
     { ...route, userId: g.assigned_to_user_id, teamId: g.assigned_team_id },
     tables.slackUserIds,
   );
-  if (tier === "t8") return all;
+  // At T8 the secondary owner is the point of the escalation: DM them first.
+  if (tier === "t8")
+    return [...all].sort((a, b) => (a.role === b.role ? 0 : a.role === "secondary" ? -1 : 1));
   const reachable = all.find((c) => c.slackUserId !== null);
   return reachable ? [reachable] : all.slice(0, 1);
 }
@@ -148,11 +151,12 @@ export async function dispatchReminders(
   if (options.dryRun) summary.would_send = [];
 
   for (const [index, g] of candidates.entries()) {
+    throwIfStopped(runtime.stopSignal);
     const tier = dueReminder(g, now, settings);
     if (tier === null) continue;
     const recipients = recipientsFor(tier, g, tables);
-    // Unowned groups are not DMed; the digest lists them.
-    if (recipients.length === 0) continue;
+    const route = routeGroup(g, tables);
+    const team = g.assigned_team_id ?? route.owningTeamId;
     const openSince = g.open_since ?? g.first_seen_at;
     const ctx = renderContext(g, tables);
     if (options.dryRun) {
@@ -178,37 +182,54 @@ export async function dispatchReminders(
     const target = options.target;
     if (target === null) break;
     const write: LadderWrite = ladderAfter(tier, now, settings);
-    if (!(await claimReminder(db, g, write))) continue;
-    try {
-      const outcome = await sendReminder(runtime, target, g, tier, recipients, ctx, openSince);
-      const rows: ActivityRow[] = [
-        activity(now, g.id, "reminder_sent", {
-          tier,
-          local_date: today,
-          recipients: outcome.sent as unknown as JsonValue,
-          ...(outcome.problems.length > 0 ? { problems: outcome.problems } : {}),
-          outcome: outcome.sent.length > 0 ? "sent" : "undelivered",
-        }),
-      ];
-      if (tier === "t8") {
-        rows.push(
-          activity(now, g.id, "escalated", {
+    // The T8 escalation is recorded with its claim, in one transaction: even if this process dies before
+    // the DMs, the escalation shows (in the root's thread, through the sync) and is never silently lost.
+    const escalation =
+      tier === "t8"
+        ? activity(now, g.id, "escalated", {
             reason: "unacknowledged",
             tier: "t8",
             hours: settings.t8Hours,
-            notified: outcome.sent.map((s) => `${s.user_id} (${s.role})`),
-          }),
-        );
-        summary.escalations += 1;
-      }
-      await insertActivities(db, rows);
-      if (outcome.sent.length > 0) summary.sent[tier] += 1;
-      else summary.undelivered += 1;
+            notified: [
+              ...recipients.map((r) => `${r.userId} (${r.role === "primary" ? "owner" : "secondary owner"})`),
+              ...(team !== null ? [`team ${team} (owning team)`] : []),
+            ],
+          })
+        : null;
+    const claimed = await db.transaction(async (tx) => {
+      if (!(await claimReminder(tx, g, write))) return false;
+      if (escalation) await insertActivities(tx, [escalation]);
+      return true;
+    });
+    if (!claimed) continue;
+    if (escalation) summary.escalations += 1;
+    // Unowned (no person to DM): the ladder moves on, the escalation names the team, the digest lists it.
+    if (recipients.length === 0) {
+      summary.undelivered += 1;
+      continue;
+    }
+    let outcome: Awaited<ReturnType<typeof sendReminder>>;
+    try {
+      outcome = await sendReminder(runtime, target, g, tier, recipients, ctx, openSince);
     } catch (error) {
-      await releaseReminder(db, g, write);
       if (!(error instanceof SlackCallError)) throw error;
+      // Give the reminder back only when Slack certainly did not deliver it (rate limit, refusal); after a
+      // timeout or a 5xx it may have arrived, and a second copy is worse than a missing one.
+      const certainlyNotSent = error.category === "rate_limited" || error.category === "auth";
+      if (certainlyNotSent) {
+        await releaseReminder(db, g, write, escalation?.id ?? null);
+        if (escalation) summary.escalations -= 1;
+      } else {
+        await insertActivities(db, [
+          activity(now, g.id, "reminder_sent", {
+            tier,
+            local_date: today,
+            outcome: "uncertain",
+            error: error.slackError,
+          }),
+        ]);
+      }
       if (error.category === "auth") throw slackAuthError(error);
-      // Rate limited or Slack down: the rest waits for the next run.
       summary.deferred += candidates.length - index;
       log.warn(
         { error: error.slackError },
@@ -216,6 +237,17 @@ export async function dispatchReminders(
       );
       break;
     }
+    await insertActivities(db, [
+      activity(now, g.id, "reminder_sent", {
+        tier,
+        local_date: today,
+        recipients: outcome.sent as unknown as JsonValue,
+        ...(outcome.problems.length > 0 ? { problems: outcome.problems } : {}),
+        outcome: outcome.sent.length > 0 ? "sent" : "undelivered",
+      }),
+    ]);
+    if (outcome.sent.length > 0) summary.sent[tier] += 1;
+    else summary.undelivered += 1;
   }
   return summary;
 }

@@ -2,6 +2,7 @@ import { redactSecrets } from "../config.js";
 import type { JsonObject } from "../core/types.js";
 import { finishJobRun, insertJobRun, markAbandonedRuns } from "../db/job-runs.js";
 import { JOB_LOCK_NAMESPACE } from "../db/locks.js";
+import { ObservabilityError } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import { createSlackTarget, runSlackSync } from "../slack/index.js";
 import type { JobDefinition } from "./job.js";
@@ -61,10 +62,11 @@ export async function runJob(job: JobDefinition, runtime: Runtime): Promise<JobR
         error instanceof Error ? error.message : String(error),
         runtime.config.secrets,
       );
+      const interrupted = error instanceof ObservabilityError && error.code === "interrupted";
       await finishJobRun(db, {
         id: runId,
         finishedAt: finishedAt(),
-        status: "failed",
+        status: interrupted ? "interrupted" : "failed",
         summary: null,
         error: message,
       }).catch((recordError: unknown) =>

@@ -96,6 +96,7 @@ export async function runSlackSync(runtime: Runtime, options: SlackSyncOptions =
       rateLimitBudgetMs: runtime.config.slack.rateLimitWaitSeconds * 1000,
       sleep,
       ...(options.groupIds ? { groupIds: options.groupIds } : {}),
+      ...(runtime.stopSignal ? { stopSignal: runtime.stopSignal } : {}),
     });
   } finally {
     await release().catch((error: unknown) =>

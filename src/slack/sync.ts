@@ -42,7 +42,7 @@ import {
   storeUpdate,
   type ThreadActivity,
 } from "../db/slack.js";
-import { ObservabilityError } from "../errors.js";
+import { ObservabilityError, throwIfStopped } from "../errors.js";
 import type { Logger } from "../log.js";
 import { type PostMessageArgs, ROOT_METADATA_EVENT, type SlackApi } from "./api.js";
 import { SlackCallError } from "./errors.js";
@@ -61,6 +61,8 @@ export interface SyncOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Only these groups (interactions, tests). */
   groupIds?: readonly string[];
+  /** Stop between groups when aborted. */
+  stopSignal?: AbortSignal;
 }
 
 export interface SyncSummary {
@@ -151,6 +153,7 @@ export async function syncSlack(options: SyncOptions): Promise<SyncSummary> {
   let consecutiveTransient = 0;
   try {
     for (const [index, group] of groups.entries()) {
+      throwIfStopped(options.stopSignal);
       try {
         await syncGroup(ctx, group);
         consecutiveTransient = 0;

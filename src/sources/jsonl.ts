@@ -8,7 +8,7 @@ import { parseSignalInput, prepareSignal } from "../core/signal.js";
 import type { SignalRow } from "../core/types.js";
 import type { Db } from "../db/db.js";
 import { type BatchResult, type IngestOptions, ingestSignalBatch } from "../db/ingest.js";
-import { ObservabilityError } from "../errors.js";
+import { ObservabilityError, throwIfStopped } from "../errors.js";
 
 export interface RejectedLine {
   line: number;
@@ -87,6 +87,8 @@ export async function ingestJsonLines(
     batchSize?: number;
     onRejected?: (rejection: RejectedLine) => void;
     onBatch?: (summary: IngestSummary) => void;
+    /** Stop at the next batch boundary (the batch in flight commits first). */
+    stopSignal?: AbortSignal;
   },
 ): Promise<IngestSummary> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -102,6 +104,7 @@ export async function ingestJsonLines(
     batch = [];
     batchChars = 0;
     await inFlight;
+    throwIfStopped(options.stopSignal);
     inFlight = ingestSignalBatch(db, rows, options).then(
       (result) => {
         addBatch(summary, result);
