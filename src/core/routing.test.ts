@@ -157,6 +157,20 @@ describe("routeGroup precedence", () => {
     });
   }
 
+  it("an owner named by the source comes after job overrides and before the agency owner", () => {
+    const hinted = { ...group, owner_hint: "dave" };
+    expect(routeGroup(hinted, tables())).toMatchObject({
+      rule: "source_owner",
+      userId: "dave",
+      secondaryUserId: "bob",
+    });
+    expect(routeGroup(hinted, tables({ overrides: [override()] }))).toMatchObject({
+      rule: "job_override",
+      userId: "carol",
+    });
+    expect(routeGroup({ ...group, owner_hint: null }, tables())).toMatchObject({ rule: "agency_owner" });
+  });
+
   it("records the matching override", () => {
     const route = routeGroup(group, tables({ overrides: [override({ id: "o7" })] }));
     expect(route.overrideId).toBe("o7");

@@ -5,9 +5,10 @@
  * Precedence, first match wins:
  *  1. a per-job override for the group's job and agency          (rule `job_override_agency`)
  *  2. a per-job override for the job with no agency              (rule `job_override`)
- *  3. the agency's primary owner                                 (rule `agency_owner`)
- *  4. the agency's owning team, when it has no primary owner     (rule `agency_team`)
- *  5. nobody                                                     (rule `unowned`)
+ *  3. the owner the source named (dbt `meta.owner`, ...)          (rule `source_owner`)
+ *  4. the agency's primary owner                                 (rule `agency_owner`)
+ *  5. the agency's owning team, when it has no primary owner     (rule `agency_team`)
+ *  6. nobody                                                     (rule `unowned`)
  * The agency's secondary owner and owning team are kept for escalation and DM fallback whichever rule won.
  */
 
@@ -37,6 +38,7 @@ export interface OwnershipTables {
 export const ROUTE_RULES = [
   "job_override_agency",
   "job_override",
+  "source_owner",
   "agency_owner",
   "agency_team",
   "unowned",
@@ -60,6 +62,8 @@ export interface Route {
 export interface RoutableGroup {
   agency_id: string | null;
   job_name: string | null;
+  /** An owner the source itself named for this problem (e.g. dbt `meta.owner`), as an internal user id. */
+  owner_hint?: string | null;
 }
 
 /** An override is usable only if it names someone: a row with neither user nor team is ignored. */
@@ -105,6 +109,7 @@ export function routeGroup(group: RoutableGroup, tables: OwnershipTables): Route
     if (anyAgency)
       return build("job_override", anyAgency.owner_user_id, anyAgency.owner_team_id, anyAgency.id);
   }
+  if (group.owner_hint) return build("source_owner", group.owner_hint, agency?.owning_team_id ?? null, null);
   if (agency?.primary_owner_user_id) {
     return build("agency_owner", agency.primary_owner_user_id, agency.owning_team_id, null);
   }

@@ -82,6 +82,14 @@ export const EXPECTED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   notification_ingest_cursor: ["source_instance", "cursor_value", "updated_at"],
   notification_signal_inbox: ["id", "received_at", "source", "payload", "processed_at", "error"],
   notification_job_run: ["id", "job_id", "started_at", "finished_at", "status", "summary_json", "error"],
+  notification_dq_ledger: [
+    "source_instance",
+    "artifact",
+    "content_hash",
+    "invocation_id",
+    "results",
+    "processed_at",
+  ],
   notification_digest: [
     "local_date",
     "time_zone",

@@ -22,6 +22,8 @@ export interface SyncGroup extends GroupRow {
   last_stage: string | null;
   last_error_class: string | null;
   closed_reason: string | null;
+  /** The owner the last signal's source named (details_json.owner), for routing. */
+  owner_hint: string | null;
   /** The newest activity id when this row was read: a root rendered from this row shows everything up to it. */
   latest_activity_id: string | null;
   /** Lifecycle events after slack_thread_cursor wait for a thread reply. */
@@ -49,6 +51,7 @@ export async function loadSyncCandidates(
   const rows = await db.query<Record<string, unknown>>(
     `SELECT g.*,
        s.error_message AS last_error_message, s.stage AS last_stage, s.error_class AS last_error_class,
+       s.details_json->>'owner' AS owner_hint,
        CASE WHEN g.status = 'closed' THEN (
          SELECT a.metadata_json->>'reason' FROM ${ACTIVITY} a
          WHERE a.signal_group_id = g.id AND a.action = 'closed'

@@ -1,0 +1,295 @@
+/**
+ * ingest_dq: data-quality results to signals, from (in this order) dbt artifacts, Great Expectations and
+ * Soda result files, and a results table in a database (Elementary's preset or a generic one).
+ *
+ * Files: each artifact (a dbt invocation directory, a GX or Soda file) is ingested in one transaction that
+ * also records it in the ledger, so a re-run skips it, a crash never half-writes it, and a file that cannot
+ * be read (truncated, unknown schema version, manifest missing) is reported with its path and reason and NOT
+ * recorded: it is retried once fixed, while the other files go in. The results table is read incrementally on
+ * its time column with an overlap (cursor `dq:<instance>:table`). A later passing result of the same test
+ * closes its open group (`recovered`).
+ */
+import { prepareSignal } from "../core/signal.js";
+import type { SignalInput } from "../core/types.js";
+import { advanceTimeCursor, readCursor } from "../db/cursors.js";
+import { readLedger, readResultsTable, recordLedger } from "../db/dq.js";
+import { ingestSignalBatch } from "../db/ingest.js";
+import { findAgencyIdsBySlug } from "../db/ownership.js";
+import { openPostgres } from "../db/postgres.js";
+import { closeGroupsAsSystem, listActiveSourceGroups, type SystemClose } from "../db/source-groups.js";
+import { configError, throwIfStopped } from "../errors.js";
+import type { Runtime } from "../runtime.js";
+import { parseDbtInvocation } from "../sources/dq/dbt.js";
+import { contentHash, listDbtInvocations, listJsonFiles, readTextFile } from "../sources/dq/files.js";
+import { parseGxValidation } from "../sources/dq/gx.js";
+import { DQ_SOURCE, mapDqResult, metaString } from "../sources/dq/map.js";
+import { parseSodaScan } from "../sources/dq/soda.js";
+import { resultFromTableRow } from "../sources/dq/table.js";
+import type { DqParseProblem, DqParseResult, DqResult } from "../sources/dq/types.js";
+import type { JobDefinition, JobResult } from "./job.js";
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const TABLE_BATCH = 10_000;
+const DQ_SIGNAL_TYPES = ["dq_test_failed", "dq_test_warned", "dq_model_error"] as const;
+
+export interface DqRunSummary {
+  instance: string;
+  artifacts: { read: number; skipped_unchanged: number; failed: number };
+  results: number;
+  signals: { inserted: number; duplicates: number; opened: number; reopened: number };
+  table_rows: number;
+  recovered: number;
+  /** Files (or the results table) that could not be read: path and reason. They are retried next run. */
+  problems: DqParseProblem[];
+}
+
+interface Parsed {
+  key: string;
+  hash: string;
+  parse: () => DqParseResult;
+}
+
+export async function ingestDq(runtime: Runtime): Promise<DqRunSummary> {
+  const { db, config, log, now } = runtime;
+  const settings = config.dq;
+  const instance = settings.instance;
+  if (
+    settings.dbtArtifactsDir === undefined &&
+    settings.gxResultsDir === undefined &&
+    settings.sodaResultsDir === undefined &&
+    settings.resultsDatabaseUrl === undefined
+  ) {
+    throw configError(
+      "ingest_dq has nothing to read; set DQ_DBT_ARTIFACTS_DIR, DQ_GX_RESULTS_DIR, DQ_SODA_RESULTS_DIR or DQ_RESULTS_DATABASE_URL",
+    );
+  }
+  const sourceInstance = `${DQ_SOURCE}:${instance}`;
+  const summary: DqRunSummary = {
+    instance,
+    artifacts: { read: 0, skipped_unchanged: 0, failed: 0 },
+    results: 0,
+    signals: { inserted: 0, duplicates: 0, opened: 0, reopened: 0 },
+    table_rows: 0,
+    recovered: 0,
+    problems: [],
+  };
+  const problem = (path: string, reason: string) => {
+    summary.problems.push({ path, reason });
+    summary.artifacts.failed += 1;
+    log.warn({ path, reason }, `could not read ${path}: ${reason}`);
+  };
+
+  // 1. Find the artifacts, in the issue's order: dbt, GX, Soda.
+  const ledger = await readLedger(db, sourceInstance);
+  const candidates: Parsed[] = [];
+  const listDir = async (dir: string | undefined, what: string, list: (d: string) => Promise<Parsed[]>) => {
+    if (dir === undefined) return;
+    try {
+      candidates.push(...(await list(dir)));
+    } catch (error) {
+      problem(
+        dir,
+        `cannot list the ${what} directory (${(error as NodeJS.ErrnoException).code ?? String(error)}); check the path and that the volume is mounted`,
+      );
+    }
+  };
+  await listDir(settings.dbtArtifactsDir, "dbt artifacts", async (dir) => {
+    const out: Parsed[] = [];
+    for (const inv of await listDbtInvocations(dir)) {
+      const runResultsPath = `${inv.path}/run_results.json`;
+      const runResultsText = (await readTextFile(runResultsPath)) ?? "";
+      const manifestText = await readTextFile(`${inv.path}/manifest.json`);
+      out.push({
+        key: inv.key,
+        hash: contentHash(runResultsText, manifestText),
+        parse: () => parseDbtInvocation({ runResultsText, manifestText, path: runResultsPath }),
+      });
+    }
+    return out;
+  });
+  for (const [dir, tool, parse] of [
+    [settings.gxResultsDir, "gx", (text: string, path: string) => parseGxValidation({ text, path })],
+    [settings.sodaResultsDir, "soda", (text: string, path: string) => parseSodaScan({ text, path })],
+  ] as const) {
+    await listDir(dir, tool === "gx" ? "Great Expectations results" : "Soda results", async (d) => {
+      const out: Parsed[] = [];
+      for (const file of await listJsonFiles(d, tool)) {
+        const text = (await readTextFile(file.path)) ?? "";
+        out.push({ key: file.key, hash: contentHash(text), parse: () => parse(text, file.path) });
+      }
+      return out;
+    });
+  }
+
+  // 2. Each new or changed artifact: parse, map, ingest with its ledger row in one transaction.
+  const passes: DqResult[] = [];
+  for (const c of candidates) {
+    throwIfStopped(runtime.stopSignal);
+    if (ledger.get(c.key) === c.hash) {
+      summary.artifacts.skipped_unchanged += 1;
+      continue;
+    }
+    const parsed = c.parse();
+    if (!parsed.ok) {
+      problem(parsed.problem.path, parsed.problem.reason);
+      continue;
+    }
+    const ingested = await ingestResults(runtime, parsed.results, async (tx) =>
+      recordLedger(tx, {
+        sourceInstance,
+        artifact: c.key,
+        contentHash: c.hash,
+        invocationId: parsed.invocationId,
+        results: parsed.results.length,
+        now,
+      }),
+    );
+    addCounts(summary, ingested);
+    summary.artifacts.read += 1;
+    summary.results += parsed.results.length;
+    passes.push(...parsed.results.filter((r) => r.outcome === "pass"));
+  }
+
+  // 3. The results table, incrementally on its time column with an overlap.
+  if (settings.resultsDatabaseUrl !== undefined) {
+    const table =
+      settings.resultsTable ??
+      (settings.resultsPreset === "elementary" ? "elementary_test_results" : "dq_test_results");
+    const cursorKey = `${sourceInstance}:table`;
+    try {
+      const cursor = await readCursor(db, cursorKey);
+      const since = new Date(
+        cursor !== null
+          ? Date.parse(cursor) - settings.overlapMinutes * MINUTE_MS
+          : now.getTime() - settings.lookbackHours * HOUR_MS,
+      ).toISOString();
+      const source = await openPostgres(settings.resultsDatabaseUrl, { max: 1 });
+      let rows: Awaited<ReturnType<typeof readResultsTable>>;
+      try {
+        rows = await readResultsTable(source, {
+          preset: settings.resultsPreset,
+          table,
+          since,
+          limit: TABLE_BATCH,
+        });
+      } finally {
+        await source.close();
+      }
+      const results = rows
+        .map((r) => resultFromTableRow(r, settings.resultsPreset))
+        .filter((r): r is DqResult => r !== null);
+      const newest = rows.at(-1)?.created_at;
+      const ingested = await ingestResults(runtime, results, async (tx) => {
+        if (newest !== undefined) await advanceTimeCursor(tx, cursorKey, newest, now);
+      });
+      addCounts(summary, ingested);
+      summary.table_rows = rows.length;
+      summary.results += results.length;
+      passes.push(...results.filter((r) => r.outcome === "pass"));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      problem(`${table} (DQ_RESULTS_DATABASE_URL)`, `cannot read the results table: ${reason}`);
+    }
+  }
+
+  // 4. Recovery: a later passing result of the same test closes its open group.
+  if (settings.recovery && passes.length > 0) {
+    const latestPass = new Map<string, DqResult>();
+    for (const p of passes) {
+      const best = latestPass.get(p.testId);
+      if (best === undefined || Date.parse(p.occurredAt) > Date.parse(best.occurredAt))
+        latestPass.set(p.testId, p);
+    }
+    const open = await listActiveSourceGroups(db, {
+      source: DQ_SOURCE,
+      instance,
+      signalTypes: DQ_SIGNAL_TYPES,
+    });
+    const closes: SystemClose[] = [];
+    for (const g of open) {
+      const testId = typeof g.details?.test_id === "string" ? g.details.test_id : null;
+      const pass = testId === null ? undefined : latestPass.get(testId);
+      if (g.shared || pass === undefined || Date.parse(pass.occurredAt) <= Date.parse(g.last_seen_at))
+        continue;
+      closes.push({
+        groupId: g.id,
+        reason: "recovered",
+        resolvedAt: pass.occurredAt,
+        metadata: { run_id: pass.invocationId, recovered_by: `${pass.tool}_test_passed` },
+      });
+    }
+    summary.recovered = (
+      await closeGroupsAsSystem(db, closes, now, (groupId, error) =>
+        log.warn(
+          { group_id: groupId, err: String(error) },
+          "could not close a group; the next run tries again",
+        ),
+      )
+    ).length;
+  }
+  return summary;
+}
+
+function addCounts(
+  summary: DqRunSummary,
+  b: { inserted: number; duplicates: number; opened: number; reopened: number },
+) {
+  summary.signals.inserted += b.inserted;
+  summary.signals.duplicates += b.duplicates;
+  summary.signals.opened += b.opened;
+  summary.signals.reopened += b.reopened;
+}
+
+/** Maps results (agency and owner from the tool's metadata) and ingests them with `also` in one transaction. */
+async function ingestResults(
+  runtime: Runtime,
+  results: readonly DqResult[],
+  also: Parameters<typeof ingestSignalBatch>[2]["alsoInTransaction"],
+) {
+  const { db, config, now } = runtime;
+  const settings = config.dq;
+  const slugs = [
+    ...new Set(
+      results.map((r) => metaString(r.meta, settings.agencyMetaKey)).filter((s): s is string => s !== null),
+    ),
+  ];
+  const ids = await findAgencyIdsBySlug(db, slugs);
+  const inputs: SignalInput[] = [];
+  for (const r of results) {
+    const slug = metaString(r.meta, settings.agencyMetaKey);
+    const signal = mapDqResult(r, {
+      instance: settings.instance,
+      warnSeverity: settings.warnSeverity,
+      agency: { slug, id: slug === null ? null : (ids.get(slug.toLowerCase()) ?? null) },
+      owner: metaString(r.meta, settings.ownerMetaKey),
+    });
+    if (signal !== null) inputs.push(signal);
+  }
+  return ingestSignalBatch(
+    db,
+    inputs.map((i) => prepareSignal(i)),
+    {
+      now,
+      reopenWindowHours: config.reopenWindowHours,
+      appBaseUrl: config.appBaseUrl,
+      ...(also ? { alsoInTransaction: also } : {}),
+    },
+  );
+}
+
+export const ingestDqJob: JobDefinition = {
+  id: "ingest_dq",
+  description:
+    "Ingest data-quality failures from dbt artifacts, Great Expectations, Soda and a results table",
+  schedule: "*/10 * * * *",
+  runName: (runtime) => `ingest_dq:${runtime.config.dq.instance}`,
+  async run(runtime): Promise<JobResult> {
+    const summary = await ingestDq(runtime);
+    return {
+      // A file that could not be read fails the run (exit 1) so it is noticed; the others went in.
+      outcome: summary.problems.length > 0 ? "failed" : "succeeded",
+      summary: JSON.parse(JSON.stringify(summary)),
+    };
+  },
+};
