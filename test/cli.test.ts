@@ -57,7 +57,9 @@ describe("observability CLI", () => {
     const r = await runCli(["run", "no_such_job"], { env });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toContain('unknown job "no_such_job"; valid jobs: ingest_airflow, ingest_cloverdx, ingest_dq');
+    expect(r.stderr).toContain(
+      'unknown job "no_such_job"; valid jobs: ingest_airflow, ingest_cloverdx, ingest_dq',
+    );
   });
 
   it("rejects bad configuration with exit 2 and one line naming the variable", async () => {
