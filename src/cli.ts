@@ -6,6 +6,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { dbCheck, dbMigrate } from "./commands/db.js";
+import { printDoctor, runDoctor } from "./commands/doctor.js";
 import { fingerprintCommand } from "./commands/fingerprint.js";
 import { type GroupActionVerb, groupsAction, groupsList, groupsShow, parseLimit } from "./commands/groups.js";
 import { type CommandIo, formatTable, writeJsonLine } from "./commands/io.js";
@@ -33,6 +34,7 @@ commands:
   groups ack|close|reopen <id> --user U      change a group's status as a person
   groups snooze <id> --user U (--until T | --for 4h)
   runs list [--job J] [--limit N] [--json]   recent job runs: start, end, outcome, summary
+  doctor [--json]                            check configuration, database, schema, Slack, sources; exit 1 on a failure
   db migrate [--with-core] [--json]          apply the backend's schema additions
   db check [--json]                          compare the live schema with what the code uses
 
@@ -75,6 +77,24 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
       return command === undefined ? 2 : 0;
     }
     if (command === "list") return listCommand(io, rest);
+    if (command === "doctor") {
+      // Before loadConfig: a bad configuration is one of the checks it reports, not an exit 2.
+      const { values, positionals } = parse(rest, { json: { type: "boolean" } });
+      if (values.help) return help(io);
+      if (positionals.length > 0) throw usageError(`doctor takes no arguments, got ${positionals.join(" ")}`);
+      const checks = await runDoctor(
+        io.env,
+        (config) =>
+          createLogger({
+            level: config.logLevel,
+            secrets: config.secrets,
+            base: { command: "doctor" },
+            destination: io.stderr,
+          }),
+        parseNow(values.now),
+      );
+      return printDoctor(io, checks, values.json === true);
+    }
     if (command === "fingerprint") {
       const { values, positionals } = parse(rest, { explain: { type: "boolean" } });
       if (values.help) return help(io);

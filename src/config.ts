@@ -35,6 +35,10 @@ export interface Config {
   dq: DqSettings;
   /** Signals older than this many days are deleted by the prune job. */
   signalRetentionDays: number;
+  /** A configured source whose ingest has not succeeded for this long is reported stale (digest, doctor). */
+  sourceStaleHours: number;
+  /** Prometheus Pushgateway for run metrics (optional). */
+  pushgatewayUrl: string | undefined;
   /** Values that must never appear in any output (tokens, the database password). */
   secrets: readonly string[];
 }
@@ -381,6 +385,8 @@ const schema = z.object({
   DQ_LOOKBACK_HOURS: positiveHours(24),
   DQ_INSTANCE: instanceName,
   SIGNAL_RETENTION_DAYS: positiveInteger(90),
+  SOURCE_STALE_HOURS: positiveHours(2),
+  PUSHGATEWAY_URL: url("an http(s) URL such as http://pushgateway:9091"),
   APP_BASE_URL: url("an http(s) URL such as https://ops.example.com").transform((v) =>
     v?.replace(/\/+$/, ""),
   ),
@@ -479,6 +485,8 @@ export function loadConfig(env: Env): Config {
     timeZone: e.NOTIFICATION_TIMEZONE,
     logLevel: e.LOG_LEVEL,
     signalRetentionDays: e.SIGNAL_RETENTION_DAYS,
+    sourceStaleHours: e.SOURCE_STALE_HOURS,
+    pushgatewayUrl: e.PUSHGATEWAY_URL,
     cloverdx: {
       baseUrl: e.CLOVERDX_BASE_URL,
       api: e.CLOVERDX_API as "rest" | "simple",

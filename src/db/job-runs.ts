@@ -68,3 +68,17 @@ export async function markAbandonedRuns(db: Queryable, jobId: string, now: Date)
   );
   return rows.length;
 }
+
+/** When each run name of a job (`ingest_airflow`, `ingest_airflow:<instance>`) last succeeded. */
+export async function lastSuccessfulRuns(
+  db: Queryable,
+  jobId: string,
+): Promise<{ job_id: string; finished_at: string }[]> {
+  const rows = await db.query<{ job_id: string; finished_at: Date }>(
+    `SELECT job_id, max(finished_at) AS finished_at FROM reporting.notification_job_run
+     WHERE (job_id = $1 OR job_id LIKE $1 || ':%') AND status = 'succeeded'
+     GROUP BY job_id ORDER BY job_id`,
+    [jobId],
+  );
+  return rows.map((r) => ({ job_id: r.job_id, finished_at: new Date(r.finished_at).toISOString() }));
+}

@@ -8,6 +8,7 @@
 import { v7 as uuidv7 } from "uuid";
 import { renderDigest } from "../core/digest.js";
 import { localDate, localTimeReached } from "../core/reminders.js";
+import { findStaleSources } from "../core/staleness.js";
 import type { JsonObject } from "../core/types.js";
 import {
   claimDigest,
@@ -24,6 +25,7 @@ import { SlackCallError } from "../slack/errors.js";
 import type { SlackTarget } from "../slack/index.js";
 import { slackAuthError } from "../slack/sync.js";
 import type { JobDefinition, JobResult } from "./job.js";
+import { loadSourceHealth } from "./source-health.js";
 
 /** Metadata on every digest post: a run that lost track of its post finds it by the date. */
 export const DIGEST_METADATA_EVENT = "observability_daily_digest";
@@ -64,7 +66,10 @@ export async function sendDailyDigest(
 
   const groups = await loadDigestGroups(db, now);
   const tables = await loadOwnershipTables(db);
+  // The notifier watches itself: a source that stopped ingesting is said in the digest.
+  const staleSources = findStaleSources(await loadSourceHealth(db, config), now, config.sourceStaleHours);
   const rendered = renderDigest({
+    staleSources,
     localDate: date,
     timeZone: config.timeZone,
     now: now.toISOString(),

@@ -3,6 +3,7 @@ import type { JsonObject } from "../core/types.js";
 import { finishJobRun, insertJobRun, markAbandonedRuns } from "../db/job-runs.js";
 import { JOB_LOCK_NAMESPACE } from "../db/locks.js";
 import { ObservabilityError } from "../errors.js";
+import { pushRunMetrics } from "../metrics.js";
 import type { Runtime } from "../runtime.js";
 import { createSlackTarget, runSlackSync } from "../slack/index.js";
 import type { JobDefinition } from "./job.js";
@@ -63,9 +64,17 @@ export async function runJob(job: JobDefinition, runtime: Runtime): Promise<JobR
         runtime.config.secrets,
       );
       const interrupted = error instanceof ObservabilityError && error.code === "interrupted";
+      const end = finishedAt();
+      await pushRunMetrics(runtime.config.pushgatewayUrl, log, {
+        runName,
+        status: interrupted ? "interrupted" : "failed",
+        durationSeconds: (end.getTime() - now.getTime()) / 1000,
+        finishedAt: end,
+        summary: {},
+      });
       await finishJobRun(db, {
         id: runId,
-        finishedAt: finishedAt(),
+        finishedAt: end,
         status: interrupted ? "interrupted" : "failed",
         summary: null,
         error: message,
@@ -75,12 +84,20 @@ export async function runJob(job: JobDefinition, runtime: Runtime): Promise<JobR
       throw error;
     }
     // Outside the catch above: failing to record a successful run must not record it as failed.
+    const end = finishedAt();
     await finishJobRun(db, {
       id: runId,
-      finishedAt: finishedAt(),
+      finishedAt: end,
       status: result.outcome,
       summary: result.summary,
       error: null,
+    });
+    await pushRunMetrics(runtime.config.pushgatewayUrl, log, {
+      runName,
+      status: result.outcome,
+      durationSeconds: (end.getTime() - now.getTime()) / 1000,
+      finishedAt: end,
+      summary: result.summary,
     });
     return { ...base, status: result.outcome, summary: result.summary };
   } finally {

@@ -55,6 +55,8 @@ export interface SlackApi {
   }): Promise<string | null>;
   /** auth.test: who the token is (doctor, diagnostics). */
   authTest(): Promise<{ teamId: string | null; userId: string | null }>;
+  /** Reads one message of the channel: fails (SlackCallError) if the bot cannot use it (doctor). */
+  checkChannel(channel: string): Promise<void>;
 }
 
 /** Channel ids written by the outbox carry this prefix, so they are never taken for Slack channels. */

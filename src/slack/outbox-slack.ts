@@ -86,6 +86,7 @@ export function createOutboxSlack(path: string, clock: () => Date): SlackApi {
       }
       return null;
     },
+    async checkChannel() {},
     async authTest() {
       return { teamId: null, userId: null };
     },

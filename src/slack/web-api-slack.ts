@@ -161,6 +161,9 @@ export function createWebApiSlack(options: WebApiSlackOptions): SlackApi {
       }
       return null;
     },
+    async checkChannel(channel) {
+      await call("conversations.history", { channel, limit: 1 });
+    },
     async authTest() {
       const result = await call("auth.test", {});
       return {

@@ -40,7 +40,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const admin = inject("postgresAdminUrl");
   const template = inject("postgresTemplate");
-  const name = `obs_t_${randomBytes(6).toString("hex")}`;
+  // The pid lets the global setup of another test run tell a live test's database from a leftover.
+  const name = `obs_t_${process.pid}_${randomBytes(6).toString("hex")}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
   await client.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
