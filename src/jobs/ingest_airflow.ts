@@ -34,9 +34,20 @@ import {
 import type { AirflowDag, AirflowTaskInstance, LogError } from "../sources/airflow/types.js";
 import { drainInbox } from "./ingest_inbox.js";
 import type { JobDefinition, JobResult } from "./job.js";
+import {
+  type InboxCounts,
+  instanceFromUrl,
+  mapLimit,
+  maxIso,
+  pullJobResult,
+  pullThenDrain,
+  pullWindow,
+  type SignalCounts,
+  signalCounts,
+} from "./source-pull.js";
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
+export { instanceFromUrl };
+
 const LOG_CONCURRENCY = 4;
 
 export interface ResolvedAirflow {
@@ -44,13 +55,6 @@ export interface ResolvedAirflow {
   instance: string;
   auth: AirflowAuth;
   agencyRules: AgencyRules;
-}
-
-/** A name for a deployment from its URL when AIRFLOW_INSTANCE is not set: host, port and path. */
-export function instanceFromUrl(baseUrl: string): string {
-  const u = new URL(baseUrl);
-  const raw = `${u.host}${u.pathname.replace(/\/+$/, "")}`;
-  return raw.replace(/[^A-Za-z0-9._:-]+/g, "-").slice(0, 100);
 }
 
 /** Everything the job needs from configuration, or one configuration error (exit 2) naming what to set. */
@@ -108,32 +112,12 @@ export async function connectAirflow(
   });
 }
 
-/** Runs `fn` over items with at most `limit` in flight, keeping order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 function runKey(dagId: string, dagRunId: string): string {
   return `${dagId}\u0000${dagRunId}`;
 }
 
 function taskLabel(ti: AirflowTaskInstance): string {
   return ti.map_index >= 0 ? `${ti.task_id}[${ti.map_index}]` : ti.task_id;
-}
-
-function maxIso(values: Iterable<string | null>): string | null {
-  let best: string | null = null;
-  for (const v of values) if (v !== null && (best === null || Date.parse(v) > Date.parse(best))) best = v;
-  return best;
 }
 
 export interface AirflowRunSummary {
@@ -147,20 +131,13 @@ export interface AirflowRunSummary {
   logs_missing: number;
   /** Logs that could not be read (5xx, permission, timeout): the signal is kept without error text. */
   logs_failed: number;
-  signals: {
-    received: number;
-    inserted: number;
-    duplicates: number;
-    opened: number;
-    reopened: number;
-    escalated: number;
-  };
+  signals: SignalCounts;
   recovered: number;
   import_errors_resolved: number;
   /** Closes that failed this run (tried again next run). */
   close_failures: number;
   cursor: string | null;
-  inbox: { received: number; rejected: number };
+  inbox: InboxCounts;
 }
 
 /** Whether run/task `b` is later than the failure `a` (logical dates when both have one, else start times). */
@@ -182,24 +159,14 @@ export async function ingestAirflow(runtime: Runtime, resolved: ResolvedAirflow)
     client: null,
     dags: new Map(),
   };
-  let pulled: Omit<AirflowRunSummary, "inbox"> | undefined;
-  let pullError: unknown;
-  try {
-    pulled = await pullAirflow(runtime, resolved, state);
-  } catch (error) {
-    pullError = error;
-  }
   // Rows pushed by Airflow callbacks are drained even when the pull failed (the push does not need the API),
   // completed with the same agency rules as pulled signals.
-  const inbox = await drainPushedRows(runtime, resolved, state, [AIRFLOW_SOURCE, cursorKey]).catch(
-    (error: unknown) => {
-      if (pulled !== undefined) throw error;
-      log.warn({ err: String(error) }, "could not drain the Airflow inbox rows");
-      return { received: 0, rejected: 0 };
-    },
+  return pullThenDrain(
+    () => pullAirflow(runtime, resolved, state),
+    () => drainPushedRows(runtime, resolved, state, [AIRFLOW_SOURCE, cursorKey]),
+    log,
+    "could not drain the Airflow inbox rows",
   );
-  if (pulled === undefined) throw pullError;
-  return { ...pulled, inbox };
 }
 
 async function drainPushedRows(
@@ -207,7 +174,7 @@ async function drainPushedRows(
   resolved: ResolvedAirflow,
   state: { client: AirflowClient | null; dags: Map<string, AirflowDag | null> },
   sources: readonly string[],
-): Promise<{ received: number; rejected: number }> {
+): Promise<InboxCounts> {
   const { db, log } = runtime;
   const jobNames = await listPendingInboxJobNames(db, sources);
   if (jobNames.length === 0) return { received: 0, rejected: 0 };
@@ -254,14 +221,7 @@ async function pullAirflow(
   const dags = state.dags;
   const cursorKey = `${AIRFLOW_SOURCE}:${instance}`;
   const cursor = await readCursor(db, cursorKey);
-  const since = runtime.jobOptions?.since;
-  const fromMs =
-    since !== undefined
-      ? since.getTime()
-      : cursor !== null
-        ? Date.parse(cursor) - settings.overlapMinutes * MINUTE_MS
-        : now.getTime() - settings.lookbackHours * HOUR_MS;
-  const window = { from: new Date(fromMs).toISOString(), to: now.toISOString() };
+  const { window } = pullWindow(settings, cursor, runtime.jobOptions?.since, now);
   log.info({ instance, api_version: client.version, window }, "reading Airflow");
 
   // 1. Read what the window needs (no writes yet). Successful task instances are read across all DAGs only
@@ -507,14 +467,7 @@ async function pullAirflow(
     sla_misses: slaTis.length,
     logs_missing: logs.filter((l) => l === null).length,
     logs_failed: logsFailed,
-    signals: {
-      received: batch.received,
-      inserted: batch.inserted,
-      duplicates: batch.duplicates,
-      opened: batch.opened,
-      reopened: batch.reopened,
-      escalated: batch.escalated,
-    },
+    signals: signalCounts(batch),
     recovered,
     import_errors_resolved: importResolved,
     close_failures: closeFailures,
@@ -530,10 +483,6 @@ export const ingestAirflowJob: JobDefinition = {
   acceptsSince: true,
   runName: (runtime) => `ingest_airflow:${resolveAirflow(runtime.config).instance}`,
   async run(runtime): Promise<JobResult> {
-    const summary = await ingestAirflow(runtime, resolveAirflow(runtime.config));
-    return {
-      outcome: summary.inbox.rejected > 0 || summary.close_failures > 0 ? "failed" : "succeeded",
-      summary: JSON.parse(JSON.stringify(summary)),
-    };
+    return pullJobResult(await ingestAirflow(runtime, resolveAirflow(runtime.config)));
   },
 };

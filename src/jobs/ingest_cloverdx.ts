@@ -37,9 +37,21 @@ import {
 import type { CloverdxExecution, CloverdxLogError } from "../sources/cloverdx/types.js";
 import { drainInbox } from "./ingest_inbox.js";
 import type { JobDefinition, JobResult } from "./job.js";
+import {
+  type InboxCounts,
+  instanceFromUrl,
+  mapLimit,
+  maxIso,
+  pullJobResult,
+  pullThenDrain,
+  pullWindow,
+  type SignalCounts,
+  signalCounts,
+} from "./source-pull.js";
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
+/** A name for a server from its URL when CLOVERDX_INSTANCE is not set: host, port and path. */
+export const cloverdxInstanceFromUrl = instanceFromUrl;
+
 const LOG_CONCURRENCY = 4;
 /** Ancestors looked up per failing run at most (a jobflow nesting deeper than this is not expected). */
 const MAX_ANCESTOR_DEPTH = 20;
@@ -48,13 +60,6 @@ export interface ResolvedCloverdx {
   settings: CloverdxSettings & { baseUrl: string; username: string; password: string };
   instance: string;
   agencyRules: SandboxAgencyRules;
-}
-
-/** A name for a server from its URL when CLOVERDX_INSTANCE is not set: host, port and path. */
-export function cloverdxInstanceFromUrl(baseUrl: string): string {
-  const u = new URL(baseUrl);
-  const raw = `${u.host}${u.pathname.replace(/\/+$/, "")}`;
-  return raw.replace(/[^A-Za-z0-9._:-]+/g, "-").slice(0, 100);
 }
 
 /** Everything the job needs from configuration, or one configuration error (exit 2) naming what to set. */
@@ -107,25 +112,6 @@ export function connectCloverdx(
     : createRestClient(http, clientOptions);
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-function maxIso(values: Iterable<string | null>): string | null {
-  let best: string | null = null;
-  for (const v of values) if (v !== null && (best === null || Date.parse(v) > Date.parse(best))) best = v;
-  return best;
-}
-
 export interface CloverdxRunSummary {
   instance: string;
   api: "rest" | "simple";
@@ -139,18 +125,11 @@ export interface CloverdxRunSummary {
   logs_read: number;
   logs_missing: number;
   logs_failed: number;
-  signals: {
-    received: number;
-    inserted: number;
-    duplicates: number;
-    opened: number;
-    reopened: number;
-    escalated: number;
-  };
+  signals: SignalCounts;
   recovered: number;
   close_failures: number;
   cursor: string | null;
-  inbox: { received: number; rejected: number };
+  inbox: InboxCounts;
 }
 
 export async function ingestCloverdx(
@@ -159,27 +138,16 @@ export async function ingestCloverdx(
   options: CloverdxRunOptions = {},
 ): Promise<CloverdxRunSummary> {
   const { log } = runtime;
-  let pulled: Omit<CloverdxRunSummary, "inbox"> | undefined;
-  let pullError: unknown;
-  try {
-    pulled = await pullCloverdx(runtime, resolved, options);
-  } catch (error) {
-    pullError = error;
-  }
   // Pushed rows do not need the server: drained even when the pull failed.
-  const inbox = await drainPushedRows(runtime, resolved).catch((error: unknown) => {
-    if (pulled !== undefined) throw error;
-    log.warn({ err: String(error) }, "could not drain the CloverDX inbox rows");
-    return { received: 0, rejected: 0 };
-  });
-  if (pulled === undefined) throw pullError;
-  return { ...pulled, inbox };
+  return pullThenDrain(
+    () => pullCloverdx(runtime, resolved, options),
+    () => drainPushedRows(runtime, resolved),
+    log,
+    "could not drain the CloverDX inbox rows",
+  );
 }
 
-async function drainPushedRows(
-  runtime: Runtime,
-  resolved: ResolvedCloverdx,
-): Promise<{ received: number; rejected: number }> {
+async function drainPushedRows(runtime: Runtime, resolved: ResolvedCloverdx): Promise<InboxCounts> {
   const { db, log } = runtime;
   const { instance, agencyRules } = resolved;
   const sources = [CLOVERDX_SOURCE, `${CLOVERDX_SOURCE}:${instance}`];
@@ -277,15 +245,8 @@ async function pullCloverdx(
   });
   const cursorKey = `${CLOVERDX_SOURCE}:${instance}`;
   const cursor = await readCursor(db, cursorKey);
-  const since = runtime.jobOptions?.since;
   // The overlap re-reads runs that finished out of order and absorbs the APIs' minute-precision filters.
-  const fromMs =
-    since !== undefined
-      ? since.getTime()
-      : cursor !== null
-        ? Date.parse(cursor) - settings.overlapMinutes * MINUTE_MS
-        : now.getTime() - settings.lookbackHours * HOUR_MS;
-  const window = { from: new Date(fromMs).toISOString(), to: now.toISOString() };
+  const { fromMs, window } = pullWindow(settings, cursor, runtime.jobOptions?.since, now);
   log.info({ instance, api: client.api, window }, "reading CloverDX");
 
   // 1. Read (no writes yet): every run that stopped in the window; successes are needed for recovery.
@@ -421,14 +382,7 @@ async function pullCloverdx(
     logs_read: logErrors.size,
     logs_missing: logsMissing,
     logs_failed: logsFailed,
-    signals: {
-      received: batch.received,
-      inserted: batch.inserted,
-      duplicates: batch.duplicates,
-      opened: batch.opened,
-      reopened: batch.reopened,
-      escalated: batch.escalated,
-    },
+    signals: signalCounts(batch),
     recovered,
     close_failures: closeFailures,
     cursor: newest ?? cursor,
@@ -444,11 +398,7 @@ export function createIngestCloverdxJob(options: CloverdxRunOptions = {}): JobDe
     acceptsSince: true,
     runName: (runtime) => `ingest_cloverdx:${resolveCloverdx(runtime.config).instance}`,
     async run(runtime): Promise<JobResult> {
-      const summary = await ingestCloverdx(runtime, resolveCloverdx(runtime.config), options);
-      return {
-        outcome: summary.inbox.rejected > 0 || summary.close_failures > 0 ? "failed" : "succeeded",
-        summary: JSON.parse(JSON.stringify(summary)),
-      };
+      return pullJobResult(await ingestCloverdx(runtime, resolveCloverdx(runtime.config), options));
     },
   };
 }

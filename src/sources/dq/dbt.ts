@@ -22,9 +22,20 @@
  *   millisecond precision (dbt writes microseconds); a time without an offset is UTC.
  * - `invocationId` = `metadata.invocation_id`, else `sha256:` + a digest of the run_results text.
  */
-import { createHash } from "node:crypto";
-import { parseIsoTime } from "../../core/time.js";
 import type { JsonObject } from "../../core/types.js";
+import {
+  count,
+  digest,
+  isObj,
+  num,
+  type Obj,
+  obj,
+  parseOrProblem,
+  problem,
+  str,
+  strings,
+  toUtcIso,
+} from "./json.js";
 import type { DqOutcome, DqParseResult, DqResult } from "./types.js";
 
 export const SUPPORTED_RUN_RESULTS_VERSIONS: readonly number[] = [4, 5, 6];
@@ -39,22 +50,12 @@ export interface DbtInvocationInput {
   path: string;
 }
 
-type Obj = Record<string, unknown>;
-
 export function parseDbtInvocation(input: DbtInvocationInput): DqParseResult {
-  try {
-    return parseInvocation(input);
-  } catch (error) {
-    // Defensive: the code below does not throw on any JSON, but a parser must never take the batch down.
-    return problem(
-      input.path,
-      `could not be read: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
+  return parseOrProblem(input.path, () => parseInvocation(input));
 }
 
 function parseInvocation({ runResultsText, manifestText, path }: DbtInvocationInput): DqParseResult {
-  const runResults = parseJsonObject(runResultsText, "run_results.json");
+  const runResults = parseArtifact(runResultsText, "run_results.json");
   if (typeof runResults === "string") return problem(path, runResults);
   const rrMeta = obj(runResults.metadata);
   const rrSchema = schemaVersion(rrMeta.dbt_schema_version);
@@ -95,7 +96,7 @@ function parseInvocation({ runResultsText, manifestText, path }: DbtInvocationIn
         "(target/manifest.json) into the directory",
     );
   }
-  const manifest = parseJsonObject(manifestText, "manifest.json");
+  const manifest = parseArtifact(manifestText, "manifest.json");
   if (typeof manifest === "string") return problem(path, manifest);
   const mMeta = obj(manifest.metadata);
   const mSchema = schemaVersion(mMeta.dbt_schema_version);
@@ -308,14 +309,10 @@ function lastSegment(uniqueId: string): string {
   return uniqueId.split(".").at(-1) || uniqueId;
 }
 
-// ---- small JSON helpers (pure) ----
+// ---- dbt's own JSON helpers: its messages name the artifact and what was found ----
 
-function problem(path: string, reason: string): DqParseResult {
-  return { ok: false, problem: { path, reason } };
-}
-
-/** The parsed object, or a sentence saying why the file is not one. */
-function parseJsonObject(text: string, file: string): Obj | string {
+/** The parsed artifact object, or a sentence naming the file and saying why it is not one. */
+function parseArtifact(text: string, file: string): Obj | string {
   let value: unknown;
   try {
     value = JSON.parse(text.replace(/^\uFEFF/, ""));
@@ -326,44 +323,9 @@ function parseJsonObject(text: string, file: string): Obj | string {
   return isObj(value) ? value : `${file} does not hold a JSON object (found ${describe(value)})`;
 }
 
-function isObj(value: unknown): value is Obj {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function obj(value: unknown): Obj {
-  return isObj(value) ? value : {};
-}
-
-function str(value: unknown): string | null {
-  return typeof value === "string" && value.trim() !== "" ? value : null;
-}
-
-function num(value: unknown): number | null {
-  return typeof value === "number" && Number.isFinite(value) ? value : null;
-}
-
-function count(value: unknown): number | null {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : null;
-}
-
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string" && v !== "") : [];
-}
-
+/** A value for a message, always as JSON (so strings are quoted); at most 80 characters. */
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function digest(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 12);
-}
-
-/** ISO 8601 (with or without offset; none means UTC) → ISO UTC with milliseconds; null if not a time. */
-function toUtcIso(value: unknown): string | null {
-  if (typeof value !== "string") return null;
-  const text = value.trim();
-  const zoned = /([zZ]|[+-]\d{2}:?\d{2})$/.test(text) || !/\d{2}:\d{2}/.test(text) ? text : `${text}Z`;
-  return parseIsoTime(zoned)?.toISOString() ?? null;
 }

@@ -26,24 +26,30 @@
  * - `message` (fail/warn/error only): the exception message, or "12 of 1000 values unexpected (1.2%)",
  *   or "observed value 0 (expected between 1 and 5000)".
  */
-import { createHash } from "node:crypto";
-import { parseIsoTime } from "../../core/time.js";
-import type { JsonObject, JsonValue } from "../../core/types.js";
+import type { JsonObject } from "../../core/types.js";
+import {
+  count,
+  digest,
+  isObj,
+  num,
+  type Obj,
+  obj,
+  parseJsonObject,
+  parseOrProblem,
+  problem,
+  show,
+  stableJson,
+  str,
+  strings,
+  toJson,
+  toUtcIso,
+} from "./json.js";
 import type { DqOutcome, DqParseResult, DqResult } from "./types.js";
-
-type Obj = Record<string, unknown>;
 
 const NON_IDENTITY_KWARGS = new Set(["batch_id", "result_format", "include_config", "catch_exceptions"]);
 
 export function parseGxValidation(input: { text: string; path: string }): DqParseResult {
-  try {
-    return parseFile(input.text, input.path);
-  } catch (error) {
-    return problem(
-      input.path,
-      `could not be read: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
+  return parseOrProblem(input.path, () => parseFile(input.text, input.path));
 }
 
 function parseFile(text: string, path: string): DqParseResult {
@@ -56,7 +62,7 @@ function parseFile(text: string, path: string): DqParseResult {
     const runId = obj(root.run_id);
     checkpoint = {
       runId: runIdentity(runId),
-      runTime: toUtcIso(runId.run_time),
+      runTime: gxTimeToUtcIso(runId.run_time),
       name: str(obj(root.checkpoint_config).name),
     };
     validations = Object.values(root.run_results).map((entry) => {
@@ -102,7 +108,7 @@ function parseValidation(
   if (!Array.isArray(validation.results)) return "the validation result has no results array";
   const runId = obj(meta.run_id);
   const occurredAt =
-    toUtcIso(meta.validation_time) ?? toUtcIso(runId.run_time) ?? checkpoint?.runTime ?? null;
+    gxTimeToUtcIso(meta.validation_time) ?? gxTimeToUtcIso(runId.run_time) ?? checkpoint?.runTime ?? null;
   if (!occurredAt) {
     return `the validation result of suite ${suite} has no valid meta.validation_time or meta.run_id.run_time`;
   }
@@ -124,7 +130,7 @@ function parseValidation(
     datasource,
     checkpoint_name: str(meta.checkpoint_name) ?? checkpoint?.name ?? null,
     run_name: str(runId.run_name),
-    run_time: toUtcIso(runId.run_time),
+    run_time: gxTimeToUtcIso(runId.run_time),
     validation_id: str(validation.id),
     gx_version: str(meta.great_expectations_version),
   };
@@ -225,97 +231,23 @@ function describeResult(result: Obj, kwargs: Obj): string | null {
   return null;
 }
 
-function show(value: unknown): string {
-  const text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
-  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
-}
-
 /** `{run_name, run_time}` → "name@2024-03-05T06:15:02.000Z" (or the time alone). */
 function runIdentity(runId: Obj): string | null {
-  const time = toUtcIso(runId.run_time);
+  const time = gxTimeToUtcIso(runId.run_time);
   const name = str(runId.run_name);
   if (name && time) return `${name}@${time}`;
   return name ?? time;
 }
 
-// ---- small JSON helpers (pure) ----
-
-function problem(path: string, reason: string): DqParseResult {
-  return { ok: false, problem: { path, reason } };
-}
-
-function parseJsonObject(text: string): Obj | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(text.replace(/^\uFEFF/, ""));
-  } catch (error) {
-    return `not valid JSON (truncated or corrupt?): ${error instanceof Error ? error.message : String(error)}`;
-  }
-  return isObj(value) ? value : "does not hold a JSON object";
-}
-
-function isObj(value: unknown): value is Obj {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function obj(value: unknown): Obj {
-  return isObj(value) ? value : {};
-}
-
-function str(value: unknown): string | null {
-  return typeof value === "string" && value.trim() !== "" ? value : null;
-}
-
-function num(value: unknown): number | null {
-  return typeof value === "number" && Number.isFinite(value) ? value : null;
-}
-
-function count(value: unknown): number | null {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : null;
-}
-
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string" && v !== "") : [];
-}
-
-function digest(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 12);
-}
-
-/** JSON with object keys sorted at every level, so equal values give equal text. */
-function stableJson(value: unknown, depth = 0): string {
-  if (depth > 64) return "null";
-  if (Array.isArray(value)) return `[${value.map((v) => stableJson(v, depth + 1)).join(",")}]`;
-  if (isObj(value)) {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson(value[k], depth + 1)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
-/** A parsed-JSON value as JsonValue (drops nothing JSON can hold; caps absurd nesting). */
-function toJson(value: unknown, depth = 0): JsonValue {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
-  if (typeof value === "number") return Number.isFinite(value) ? value : null;
-  if (depth > 32) return null;
-  if (Array.isArray(value)) return value.map((v) => toJson(v, depth + 1));
-  if (isObj(value))
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v, depth + 1)]));
-  return null;
-}
-
 /**
- * ISO 8601 time → ISO UTC (milliseconds); no offset means UTC. Also GX's compact form
- * `20240305T061502.123456Z`.
+ * ISO 8601 time → ISO UTC (milliseconds), as toUtcIso; also GX's compact form `20240305T061502.123456Z`
+ * (with or without the Z: UTC either way).
  */
-function toUtcIso(value: unknown): string | null {
+function gxTimeToUtcIso(value: unknown): string | null {
   if (typeof value !== "string") return null;
-  let text = value.trim();
+  const text = value.trim();
   const compact = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\.\d+)?(Z?)$/i.exec(text);
-  if (compact) {
-    const [, y, mo, d, h, mi, s, frac] = compact;
-    text = `${y}-${mo}-${d}T${h}:${mi}:${s}${frac ?? ""}Z`;
-  }
-  const zoned = /([zZ]|[+-]\d{2}:?\d{2})$/.test(text) || !/\d{2}:\d{2}/.test(text) ? text : `${text}Z`;
-  return parseIsoTime(zoned)?.toISOString() ?? null;
+  if (!compact) return toUtcIso(text);
+  const [, y, mo, d, h, mi, s, frac] = compact;
+  return toUtcIso(`${y}-${mo}-${d}T${h}:${mi}:${s}${frac ?? ""}Z`);
 }

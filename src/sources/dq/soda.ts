@@ -22,22 +22,26 @@
  * - `invocationId` = `{definitionName}@{scanEndTimestamp UTC}`, else `sha256:` + a digest of the file;
  *   `occurredAt` = scanEndTimestamp (else scanStartTimestamp, dataTimestamp) in UTC.
  */
-import { createHash } from "node:crypto";
-import { parseIsoTime } from "../../core/time.js";
-import type { JsonObject, JsonValue } from "../../core/types.js";
+import type { JsonObject } from "../../core/types.js";
+import {
+  count,
+  digest,
+  isObj,
+  type Obj,
+  obj,
+  parseJsonObject,
+  parseOrProblem,
+  problem,
+  show,
+  stableJson,
+  str,
+  toJson,
+  toUtcIso,
+} from "./json.js";
 import type { DqOutcome, DqParseResult, DqResult } from "./types.js";
 
-type Obj = Record<string, unknown>;
-
 export function parseSodaScan(input: { text: string; path: string }): DqParseResult {
-  try {
-    return parseFile(input.text, input.path);
-  } catch (error) {
-    return problem(
-      input.path,
-      `could not be read: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
+  return parseOrProblem(input.path, () => parseFile(input.text, input.path));
 }
 
 function parseFile(text: string, path: string): DqParseResult {
@@ -249,76 +253,7 @@ function attributes(value: unknown): Record<string, unknown> {
   );
 }
 
-// ---- small JSON helpers (pure) ----
-
-function problem(path: string, reason: string): DqParseResult {
-  return { ok: false, problem: { path, reason } };
-}
-
-function parseJsonObject(text: string): Obj | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(text.replace(/^\uFEFF/, ""));
-  } catch (error) {
-    return `not valid JSON (truncated or corrupt?): ${error instanceof Error ? error.message : String(error)}`;
-  }
-  return isObj(value) ? value : "does not hold a JSON object";
-}
-
-function isObj(value: unknown): value is Obj {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function obj(value: unknown): Obj {
-  return isObj(value) ? value : {};
-}
-
-function str(value: unknown): string | null {
-  return typeof value === "string" && value.trim() !== "" ? value : null;
-}
-
-function count(value: unknown): number | null {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : null;
-}
-
-function show(value: unknown): string {
-  const text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
-  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
-}
-
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   return show(value);
-}
-
-function digest(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 12);
-}
-
-function stableJson(value: unknown, depth = 0): string {
-  if (depth > 64) return "null";
-  if (Array.isArray(value)) return `[${value.map((v) => stableJson(v, depth + 1)).join(",")}]`;
-  if (isObj(value)) {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson(value[k], depth + 1)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
-function toJson(value: unknown, depth = 0): JsonValue {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
-  if (typeof value === "number") return Number.isFinite(value) ? value : null;
-  if (depth > 32) return null;
-  if (Array.isArray(value)) return value.map((v) => toJson(v, depth + 1));
-  if (isObj(value))
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v, depth + 1)]));
-  return null;
-}
-
-/** ISO 8601 time → ISO UTC (milliseconds); a time without an offset is UTC. */
-function toUtcIso(value: unknown): string | null {
-  if (typeof value !== "string") return null;
-  const text = value.trim();
-  const zoned = /([zZ]|[+-]\d{2}:?\d{2})$/.test(text) || !/\d{2}:\d{2}/.test(text) ? text : `${text}Z`;
-  return parseIsoTime(zoned)?.toISOString() ?? null;
 }
