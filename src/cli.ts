@@ -6,6 +6,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { dbCheck, dbMigrate } from "./commands/db.js";
+import { runDemo } from "./commands/demo.js";
 import { printDoctor, runDoctor } from "./commands/doctor.js";
 import { fingerprintCommand } from "./commands/fingerprint.js";
 import { type GroupActionVerb, groupsAction, groupsList, groupsShow, parseLimit } from "./commands/groups.js";
@@ -37,8 +38,11 @@ commands:
   doctor [--json]                            check configuration, database, schema, Slack, sources; exit 1 on a failure
   db migrate [--with-core] [--json]          apply the backend's schema additions
   db check [--json]                          compare the live schema with what the code uses
+  demo [--out DIR]                           a simulated day on the bundled sample data, no services needed:
+                                             writes DIR/index.html (the Slack channel and DMs) and
+                                             DIR/slack-outbox.json; prints the page's path (DIR: .observability/demo)
 
-every command accepts --now <ISO time> (default: the database's clock) and --help.
+every command accepts --help, and all but demo --now <ISO time> (default: the database's clock).
 `;
 
 const COMMON = {
@@ -94,6 +98,16 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
         parseNow(values.now),
       );
       return printDoctor(io, checks, values.json === true);
+    }
+    if (command === "demo") {
+      // Before loadConfig: the demo builds its own configuration (fakes, embedded database), whatever the env.
+      const { values, positionals } = parse(rest, { out: { type: "string" } });
+      if (values.help) return help(io);
+      if (positionals.length > 0) throw usageError(`demo takes no arguments, got ${positionals.join(" ")}`);
+      if (values.now !== undefined) throw usageError("demo simulates its own times; it takes no --now");
+      const result = await runDemo(io, values.out);
+      io.stdout.write(`${result.indexHtml}\n`);
+      return 0;
     }
     if (command === "fingerprint") {
       const { values, positionals } = parse(rest, { explain: { type: "boolean" } });

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { type FakeAirflow, startFakeAirflow } from "../src/fakes/airflow.js";
 import {
   createAirflowClient,
   DEFAULT_MAX_LIST_REQUESTS,
@@ -18,7 +19,6 @@ import {
   DEFAULT_TEXT_MAX_BYTES,
   type Query,
 } from "../src/sources/airflow/http.js";
-import { type FakeAirflow, startFakeAirflow } from "./fakes/airflow.js";
 
 const PASSWORD = "s3cret-pass";
 const URL_PASSWORD = "pw-in-url";

@@ -8,14 +8,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { main } from "../src/cli.js";
 import { type Config, loadConfig } from "../src/config.js";
 import { readCursor } from "../src/db/cursors.js";
+import { type FakeAirflow, startFakeAirflow } from "../src/fakes/airflow.js";
+import { type FakeSlack, startFakeSlack } from "../src/fakes/slack.js";
 import { ingestAirflowJob } from "../src/jobs/ingest_airflow.js";
 import { runJob } from "../src/jobs/run-job.js";
 import { createLogger } from "../src/log.js";
 import type { Runtime } from "../src/runtime.js";
 import { createWebApiSlack } from "../src/slack/web-api-slack.js";
 import { createAirflowHttp } from "../src/sources/airflow/http.js";
-import { type FakeAirflow, startFakeAirflow } from "./fakes/airflow.js";
-import { type FakeSlack, startFakeSlack } from "./fakes/slack.js";
 import { runCli } from "./support/cli.js";
 import { createTestDatabase, type TestDatabase, testBackend } from "./support/db.js";
 

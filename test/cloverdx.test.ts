@@ -6,13 +6,13 @@ import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Config, loadConfig } from "../src/config.js";
 import { readCursor } from "../src/db/cursors.js";
+import { type FakeCloverdx, type FakeCloverdxOptions, startFakeCloverdx } from "../src/fakes/cloverdx.js";
+import { type FakeSlack, startFakeSlack } from "../src/fakes/slack.js";
 import { createIngestCloverdxJob, resolveCloverdx } from "../src/jobs/ingest_cloverdx.js";
 import { runJob } from "../src/jobs/run-job.js";
 import { createLogger } from "../src/log.js";
 import type { Runtime } from "../src/runtime.js";
 import { createWebApiSlack } from "../src/slack/web-api-slack.js";
-import { type FakeCloverdx, type FakeCloverdxOptions, startFakeCloverdx } from "./fakes/cloverdx.js";
-import { type FakeSlack, startFakeSlack } from "./fakes/slack.js";
 import { createTestDatabase, type TestDatabase } from "./support/db.js";
 
 const TOKEN = "xoxb-test-token";

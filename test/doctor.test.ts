@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type FakeAirflow, startFakeAirflow } from "./fakes/airflow.js";
-import { type FakeSlack, startFakeSlack } from "./fakes/slack.js";
+import { type FakeAirflow, startFakeAirflow } from "../src/fakes/airflow.js";
+import { type FakeSlack, startFakeSlack } from "../src/fakes/slack.js";
 import { runCli } from "./support/cli.js";
 import { createTestDatabase, type TestDatabase, testBackend } from "./support/db.js";
 

@@ -10,12 +10,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Config, loadConfig } from "../src/config.js";
+import { type FakeSlack, startFakeSlack } from "../src/fakes/slack.js";
 import { ingestDqJob } from "../src/jobs/ingest_dq.js";
 import { runJob } from "../src/jobs/run-job.js";
 import { createLogger } from "../src/log.js";
 import type { Runtime } from "../src/runtime.js";
 import { createWebApiSlack } from "../src/slack/web-api-slack.js";
-import { type FakeSlack, startFakeSlack } from "./fakes/slack.js";
 import { createTestDatabase, type TestDatabase, testBackend } from "./support/db.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/dq/", import.meta.url));

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type FakeAirflow, type FakeAirflowOptions, startFakeAirflow } from "./fakes/airflow.js";
+import { type FakeAirflow, type FakeAirflowOptions, startFakeAirflow } from "../src/fakes/airflow.js";
 
 // No Airflow client exists yet, so the fake is driven with plain fetch, exactly as a client would see it.
 

@@ -9,7 +9,7 @@ import {
   WebClient,
 } from "@slack/web-api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type FakeSlack, type FakeSlackOptions, startFakeSlack } from "./fakes/slack.js";
+import { type FakeSlack, type FakeSlackOptions, startFakeSlack } from "../src/fakes/slack.js";
 
 // The fake is only worth something if the real client accepts its answers, so everything goes through
 // WebClient except the request shapes the client never sends (JSON bodies, malformed fields).

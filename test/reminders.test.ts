@@ -10,13 +10,13 @@ import { listActivity } from "../src/db/activity.js";
 import type { Db } from "../src/db/db.js";
 import { applyUserAction } from "../src/db/group-actions.js";
 import { ingestSignalBatch } from "../src/db/ingest.js";
+import { type FakeSlack, startFakeSlack } from "../src/fakes/slack.js";
 import { dispatchReminders, reminderDispatcher } from "../src/jobs/reminder_dispatcher.js";
 import { runJob } from "../src/jobs/run-job.js";
 import { createLogger } from "../src/log.js";
 import type { Runtime } from "../src/runtime.js";
 import { SlackCallError } from "../src/slack/errors.js";
 import { createWebApiSlack } from "../src/slack/web-api-slack.js";
-import { type FakeSlack, startFakeSlack } from "./fakes/slack.js";
 import { createTestDatabase, type TestDatabase, testBackend } from "./support/db.js";
 import { row } from "./support/signals.js";
 

@@ -5,10 +5,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { startFakeSlack } from "../src/fakes/slack.js";
 import { createLogger } from "../src/log.js";
 import { SlackCallError } from "../src/slack/errors.js";
 import { createWebApiSlack } from "../src/slack/web-api-slack.js";
-import { startFakeSlack } from "./fakes/slack.js";
 
 const log = createLogger({ level: "silent", secrets: [] });
 const servers: Server[] = [];

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type FakeSlack, startFakeSlack } from "./fakes/slack.js";
+import { type FakeSlack, startFakeSlack } from "../src/fakes/slack.js";
 import { runCli } from "./support/cli.js";
 import { createTestDatabase, type TestDatabase, testBackend } from "./support/db.js";
 

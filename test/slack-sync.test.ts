@@ -11,6 +11,7 @@ import { applyUserAction } from "../src/db/group-actions.js";
 import { findGroup } from "../src/db/groups.js";
 import { ingestSignalBatch } from "../src/db/ingest.js";
 import { ObservabilityError } from "../src/errors.js";
+import { type FakeSlack, startFakeSlack } from "../src/fakes/slack.js";
 import { createLogger } from "../src/log.js";
 import type { Runtime } from "../src/runtime.js";
 import type { SlackApi } from "../src/slack/api.js";
@@ -18,7 +19,6 @@ import { runSlackSync, SLACK_SYNC_LOCK, type SlackTarget } from "../src/slack/in
 import { handleSlackInteraction } from "../src/slack/interactions.js";
 import type { SyncSummary } from "../src/slack/sync.js";
 import { createWebApiSlack } from "../src/slack/web-api-slack.js";
-import { type FakeSlack, startFakeSlack } from "./fakes/slack.js";
 import { createTestDatabase, type TestDatabase, testBackend } from "./support/db.js";
 import { addHours, row } from "./support/signals.js";
 

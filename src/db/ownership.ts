@@ -45,3 +45,33 @@ export async function findAgencyIdsBySlug(
   );
   return new Map(rows.map((r) => [r.slug, r.agency_id]));
 }
+
+/**
+ * Adds agency owners and Slack user ids (the demo seeds a fresh database with them); an existing row with
+ * the same key is replaced. Each table gets one statement with the rows as one JSON parameter.
+ */
+export async function upsertOwnership(
+  db: Queryable,
+  rows: {
+    agencyOwners: readonly AgencyOwner[];
+    slackUsers: readonly { user_id: string; slack_user_id: string }[];
+  },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO reporting.notification_agency_owner
+       (agency_id, agency_slug, primary_owner_user_id, secondary_owner_user_id, owning_team_id)
+     SELECT agency_id, agency_slug, primary_owner_user_id, secondary_owner_user_id, owning_team_id
+     FROM jsonb_to_recordset($1::jsonb) AS r(agency_id text, agency_slug text, primary_owner_user_id text,
+                                             secondary_owner_user_id text, owning_team_id text)
+     ON CONFLICT (agency_id) DO UPDATE SET agency_slug = EXCLUDED.agency_slug,
+       primary_owner_user_id = EXCLUDED.primary_owner_user_id,
+       secondary_owner_user_id = EXCLUDED.secondary_owner_user_id, owning_team_id = EXCLUDED.owning_team_id`,
+    [JSON.stringify(rows.agencyOwners)],
+  );
+  await db.query(
+    `INSERT INTO reporting.notification_user_slack_map (user_id, slack_user_id)
+     SELECT user_id, slack_user_id FROM jsonb_to_recordset($1::jsonb) AS r(user_id text, slack_user_id text)
+     ON CONFLICT (user_id) DO UPDATE SET slack_user_id = EXCLUDED.slack_user_id`,
+    [JSON.stringify(rows.slackUsers)],
+  );
+}

@@ -1,3 +1,4 @@
+// Test double for the tests in test/; it also serves `observability demo` (src/commands/demo.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
