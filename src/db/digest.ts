@@ -2,7 +2,8 @@
  * The daily digest's reads and writes: the durable per-date record (claimed before the post, deleted if the
  * post fails), and the groups the digest describes.
  */
-import { ACTIVE_STATUSES, type GroupStatus, type JsonObject, type Severity } from "../core/types.js";
+import type { DigestGroup } from "../core/digest.js";
+import { ACTIVE_STATUSES, type JsonObject } from "../core/types.js";
 import type { Queryable } from "./db.js";
 
 const ACTIVE_SQL = ACTIVE_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -76,33 +77,8 @@ export async function releaseDigest(db: Queryable, localDate: string): Promise<v
   );
 }
 
-export interface DigestGroupRow {
-  id: string;
-  status: GroupStatus;
-  current_severity: Severity;
-  agency_id: string | null;
-  agency_slug: string | null;
-  job_name: string | null;
-  signal_type: string | null;
-  error_class: string | null;
-  first_seen_at: string;
-  last_seen_at: string;
-  count_total: number;
-  count_24h: number;
-  assigned_to_user_id: string | null;
-  assigned_team_id: string | null;
-  acknowledged_at: string | null;
-  acknowledged_by_user_id: string | null;
-  snoozed_until: string | null;
-  closed_at: string | null;
-  open_since: string | null;
-  ui_url: string | null;
-  opened_24h: boolean;
-  reopened_24h: boolean;
-  closed_24h: boolean;
-  auto_closed_24h: boolean;
-  last_user_activity_at: string | null;
-}
+/** A group as the digest reads it: exactly what the pure renderer takes. */
+export type DigestGroupRow = DigestGroup;
 
 /**
  * Every active group and every group closed in the 24 hours before `now`, with what happened to it in those
