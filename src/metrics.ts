@@ -58,7 +58,7 @@ export function runMetrics(run: {
   gauge(
     "observability_groups_closed",
     "Groups closed by the last run",
-    pick(s, ["recovered"], ["import_errors_resolved"], ["snoozes_expired"]),
+    pick(s, ["recovered"], ["import_errors_resolved"]),
   );
   gauge(
     "observability_slack_calls",

@@ -4,7 +4,7 @@
  * the Slack sync against the fake Slack.
  */
 import { randomUUID } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -166,6 +166,20 @@ describe("dbt artifacts", () => {
   });
 });
 
+describe("a file that cannot be read", () => {
+  it("is reported with its own path; the other invocations still go in", async () => {
+    arrive("dbt/inv-v5-failures", "dbt/good");
+    // A link whose target is gone (a half-synced volume).
+    mkdirSync(join(dir, "dbt/broken"), { recursive: true });
+    symlinkSync(join(dir, "nowhere.json"), join(dir, "dbt/broken/run_results.json"));
+    const r = await run("2024-03-05T07:00:00.000Z");
+    expect(r.status).toBe("failed");
+    const s = r.summary as { problems: { path: string }[]; signals: { inserted: number } };
+    expect(s.problems.map((p) => p.path.replace(dir, ""))).toEqual(["/dbt/broken/run_results.json"]);
+    expect(s.signals.inserted).toBe(5);
+  });
+});
+
 describe("Great Expectations and Soda results", () => {
   it("failures become signals; a later passing run recovers them; a malformed file is reported", async () => {
     arrive("gx/v0-orders-failures.json", "gx/v0-orders-failures.json");
@@ -222,6 +236,42 @@ describe("a results table (Elementary)", () => {
          'id', 'dbt_test', 'not_null_orders_id', 'pass', NULL, 0, '["alice"]', NULL, 'ERROR')`);
       const later = await run("2024-03-05T08:10:00.000Z", cfg);
       expect(later.summary).toMatchObject({ recovered: 1 });
+    },
+  );
+
+  it.skipIf(testBackend() !== "postgres")(
+    "more rows sharing one time than a page holds are all read, and an owner the user map does not know is not used",
+    async () => {
+      await t.db.exec(`
+        CREATE SCHEMA IF NOT EXISTS analytics;
+        DROP TABLE IF EXISTS analytics.burst;
+        CREATE TABLE analytics.burst (
+          id text PRIMARY KEY, test_execution_id text, test_unique_id text, model_unique_id text,
+          detected_at timestamp, schema_name text, table_name text, column_name text, test_type text,
+          test_name text, status text, test_results_description text, failures bigint, owners text, tags text,
+          severity text);
+        INSERT INTO analytics.burst
+        SELECT 'r' || lpad(i::text, 6, '0'), 'e' || i, 'test.shop.t_' || (i % 40), 'model.shop.m', '2024-03-05 06:00:00',
+               'analytics', 'm', NULL, 'dbt_test', 't_' || (i % 40), 'fail', 'Got ' || i || ' results', i,
+               '["nobody@example.com"]', NULL, 'ERROR'
+        FROM generate_series(1, 12000) AS i;
+      `);
+      const cfg = loadConfig({
+        SLACK_BOT_TOKEN: TOKEN,
+        SLACK_SHARED_CHANNEL_ID: CHANNEL,
+        SLACK_API_URL: slack.url,
+        DQ_RESULTS_DATABASE_URL: t.url ?? "",
+        DQ_RESULTS_TABLE: "analytics.burst",
+      });
+      const r = await run("2024-03-05T07:00:00.000Z", cfg);
+      expect(r.summary).toMatchObject({ table_rows: 12000, signals: { inserted: 12000, opened: 40 } });
+      const owners = await t.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM reporting.notification_signal_group WHERE assigned_to_user_id = 'nobody@example.com'",
+      );
+      expect(owners[0]?.n).toBe(0);
+      // The next run re-reads only the overlap and moves on.
+      const again = await run("2024-03-05T07:10:00.000Z", cfg);
+      expect(again.summary).toMatchObject({ signals: { inserted: 0 } });
     },
   );
 

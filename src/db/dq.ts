@@ -76,33 +76,49 @@ const PRESETS = {
     time: "detected_at",
     columns: `id::text AS id, test_unique_id AS test_id, test_name, test_type, lower(status) AS status,
       COALESCE(NULLIF(concat_ws('.', schema_name, table_name), ''), model_unique_id) AS model, column_name,
-      test_results_description AS message, failures::bigint AS failures, detected_at AS created_at,
+      test_results_description AS message, failures::bigint AS failures,
       test_execution_id AS run_id,
       jsonb_build_object('owners', owners, 'tags', tags, 'severity', severity, 'model_unique_id', model_unique_id) AS meta`,
   },
   generic: {
     time: "created_at",
     columns: `id::text AS id, test_id, test_name, test_type, lower(status) AS status, model, column_name, message,
-      failures::bigint AS failures, created_at, run_id, meta::jsonb AS meta`,
+      failures::bigint AS failures, run_id, meta::jsonb AS meta`,
   },
 } as const;
 
-/** Rows recorded at or after `since`, oldest first, at most `limit`. */
+/** Where a page of the results table starts: at a time (inclusive), or after a (time, id) already read. */
+export type ResultsPosition = { since: string } | { afterTime: string; afterId: string };
+
+/**
+ * One page of rows in (time, id) order, at most `limit`. The session runs in UTC, so a `timestamp` column
+ * without a zone (Elementary's) is read as UTC, and times come back as ISO text made by the server.
+ */
 export async function readResultsTable(
   db: Queryable,
-  options: { preset: keyof typeof PRESETS; table: string; since: string; limit: number },
+  options: { preset: keyof typeof PRESETS; table: string; position: ResultsPosition; limit: number },
 ): Promise<ResultsTableRow[]> {
   const preset = PRESETS[options.preset];
+  const t = preset.time;
+  const where =
+    "since" in options.position
+      ? `${t} >= $1::timestamptz`
+      : `(${t} > $1::timestamptz OR (${t} = $1::timestamptz AND id::text > $3))`;
+  const params =
+    "since" in options.position
+      ? [options.position.since, options.limit]
+      : [options.position.afterTime, options.limit, options.position.afterId];
+  await db.query("SET TIME ZONE 'UTC'");
   const rows = await db.query<Record<string, unknown>>(
-    `SELECT ${preset.columns} FROM ${quoteTable(options.table)}
-     WHERE ${preset.time} >= $1::timestamptz
-     ORDER BY ${preset.time}, id
+    `SELECT ${preset.columns}, to_char(${t}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at
+     FROM ${quoteTable(options.table)}
+     WHERE ${where}
+     ORDER BY ${t}, id::text
      LIMIT $2`,
-    [options.since, options.limit],
+    params,
   );
   return rows.map((r) => ({
     ...(r as unknown as ResultsTableRow),
-    created_at: new Date(r.created_at as string | Date).toISOString(),
     failures: r.failures === null || r.failures === undefined ? null : Number(r.failures),
   }));
 }

@@ -13,6 +13,7 @@ const ACTIVE_SQL = ACTIVE_STATUSES.map((s) => `'${s}'`).join(", ");
 export interface SourceGroup {
   id: string;
   fingerprint: string;
+  agency_id: string | null;
   signal_type: string | null;
   job_name: string | null;
   last_seen_at: string;
@@ -33,7 +34,7 @@ export async function listActiveSourceGroups(
   filter: { source: string; instance: string; signalTypes: readonly string[] },
 ): Promise<SourceGroup[]> {
   const rows = await db.query<Record<string, unknown>>(
-    `SELECT g.id, g.fingerprint, g.signal_type, g.job_name, g.last_seen_at, s.task_id, s.run_id,
+    `SELECT g.id, g.fingerprint, g.agency_id, g.signal_type, g.job_name, g.last_seen_at, s.task_id, s.run_id,
        s.details_json AS details,
        EXISTS (
          SELECT 1 FROM reporting.notification_signal o

@@ -9,15 +9,17 @@
  * its time column with an overlap (cursor `dq:<instance>:table`). A later passing result of the same test
  * closes its open group (`recovered`).
  */
+
+import type { OwnershipTables } from "../core/routing.js";
 import { prepareSignal } from "../core/signal.js";
 import type { SignalInput } from "../core/types.js";
 import { advanceTimeCursor, readCursor } from "../db/cursors.js";
-import { readLedger, readResultsTable, recordLedger } from "../db/dq.js";
+import { type ResultsPosition, readLedger, readResultsTable, recordLedger } from "../db/dq.js";
 import { ingestSignalBatch } from "../db/ingest.js";
-import { findAgencyIdsBySlug } from "../db/ownership.js";
+import { findAgencyIdsBySlug, loadOwnershipTables } from "../db/ownership.js";
 import { openPostgres } from "../db/postgres.js";
 import { closeGroupsAsSystem, listActiveSourceGroups, type SystemClose } from "../db/source-groups.js";
-import { configError, throwIfStopped } from "../errors.js";
+import { configError, ObservabilityError, throwIfStopped } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import { parseDbtInvocation } from "../sources/dq/dbt.js";
 import { contentHash, listDbtInvocations, listJsonFiles, readTextFile } from "../sources/dq/files.js";
@@ -30,7 +32,9 @@ import type { JobDefinition, JobResult } from "./job.js";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
-const TABLE_BATCH = 10_000;
+const TABLE_BATCH = 5_000;
+/** At most this many pages of the results table per run (the rest is read by the next run). */
+const MAX_TABLE_PAGES = 20;
 const DQ_SIGNAL_TYPES = ["dq_test_failed", "dq_test_warned", "dq_model_error"] as const;
 
 export interface DqRunSummary {
@@ -44,10 +48,11 @@ export interface DqRunSummary {
   problems: DqParseProblem[];
 }
 
-interface Parsed {
+interface Candidate {
   key: string;
-  hash: string;
-  parse: () => DqParseResult;
+  path: string;
+  /** Reads the artifact (only when it is processed, so one artifact is in memory at a time). */
+  read: () => Promise<{ hash: string; parse: () => DqParseResult }>;
 }
 
 export async function ingestDq(runtime: Runtime): Promise<DqRunSummary> {
@@ -80,10 +85,15 @@ export async function ingestDq(runtime: Runtime): Promise<DqRunSummary> {
     log.warn({ path, reason }, `could not read ${path}: ${reason}`);
   };
 
-  // 1. Find the artifacts, in the issue's order: dbt, GX, Soda.
+  // 1. Find the artifacts, in the issue's order: dbt, GX, Soda (paths only: each is read when processed).
   const ledger = await readLedger(db, sourceInstance);
-  const candidates: Parsed[] = [];
-  const listDir = async (dir: string | undefined, what: string, list: (d: string) => Promise<Parsed[]>) => {
+  const tables = await loadOwnershipTables(db);
+  const candidates: Candidate[] = [];
+  const listDir = async (
+    dir: string | undefined,
+    what: string,
+    list: (d: string) => Promise<Candidate[]>,
+  ) => {
     if (dir === undefined) return;
     try {
       candidates.push(...(await list(dir)));
@@ -94,64 +104,75 @@ export async function ingestDq(runtime: Runtime): Promise<DqRunSummary> {
       );
     }
   };
-  await listDir(settings.dbtArtifactsDir, "dbt artifacts", async (dir) => {
-    const out: Parsed[] = [];
-    for (const inv of await listDbtInvocations(dir)) {
-      const runResultsPath = `${inv.path}/run_results.json`;
-      const runResultsText = (await readTextFile(runResultsPath)) ?? "";
-      const manifestText = await readTextFile(`${inv.path}/manifest.json`);
-      out.push({
-        key: inv.key,
-        hash: contentHash(runResultsText, manifestText),
-        parse: () => parseDbtInvocation({ runResultsText, manifestText, path: runResultsPath }),
-      });
-    }
-    return out;
-  });
+  await listDir(settings.dbtArtifactsDir, "dbt artifacts", async (dir) =>
+    (await listDbtInvocations(dir)).map((inv) => ({
+      key: inv.key,
+      path: `${inv.path}/run_results.json`,
+      read: async () => {
+        const runResultsPath = `${inv.path}/run_results.json`;
+        const runResultsText = (await readTextFile(runResultsPath)) ?? "";
+        const manifestText = await readTextFile(`${inv.path}/manifest.json`);
+        return {
+          hash: contentHash(runResultsText, manifestText),
+          parse: () => parseDbtInvocation({ runResultsText, manifestText, path: runResultsPath }),
+        };
+      },
+    })),
+  );
   for (const [dir, tool, parse] of [
     [settings.gxResultsDir, "gx", (text: string, path: string) => parseGxValidation({ text, path })],
     [settings.sodaResultsDir, "soda", (text: string, path: string) => parseSodaScan({ text, path })],
   ] as const) {
-    await listDir(dir, tool === "gx" ? "Great Expectations results" : "Soda results", async (d) => {
-      const out: Parsed[] = [];
-      for (const file of await listJsonFiles(d, tool)) {
-        const text = (await readTextFile(file.path)) ?? "";
-        out.push({ key: file.key, hash: contentHash(text), parse: () => parse(text, file.path) });
-      }
-      return out;
-    });
+    await listDir(dir, tool === "gx" ? "Great Expectations results" : "Soda results", async (d) =>
+      (await listJsonFiles(d, tool)).map((file) => ({
+        key: file.key,
+        path: file.path,
+        read: async () => {
+          const text = (await readTextFile(file.path)) ?? "";
+          return { hash: contentHash(text), parse: () => parse(text, file.path) };
+        },
+      })),
+    );
   }
 
-  // 2. Each new or changed artifact: parse, map, ingest with its ledger row in one transaction.
-  const passes: DqResult[] = [];
+  // 2. One artifact at a time (read, compare, parse, ingest with its ledger row in one transaction, let go):
+  //    a file that cannot be read, parsed or stored is reported with its path; the others still go in.
+  const passes: PassSeen[] = [];
   for (const c of candidates) {
     throwIfStopped(runtime.stopSignal);
-    if (ledger.get(c.key) === c.hash) {
-      summary.artifacts.skipped_unchanged += 1;
-      continue;
+    try {
+      const { hash, parse } = await c.read();
+      if (ledger.get(c.key) === hash) {
+        summary.artifacts.skipped_unchanged += 1;
+        continue;
+      }
+      const parsed = parse();
+      if (!parsed.ok) {
+        problem(parsed.problem.path, parsed.problem.reason);
+        continue;
+      }
+      const ingested = await ingestResults(runtime, tables, parsed.results, async (tx) =>
+        recordLedger(tx, {
+          sourceInstance,
+          artifact: c.key,
+          contentHash: hash,
+          invocationId: parsed.invocationId,
+          results: parsed.results.length,
+          now,
+        }),
+      );
+      addCounts(summary, ingested.batch);
+      summary.artifacts.read += 1;
+      summary.results += parsed.results.length;
+      passes.push(...ingested.passes);
+    } catch (error) {
+      if (error instanceof ObservabilityError && error.code === "interrupted") throw error;
+      problem(c.path, error instanceof Error ? error.message : String(error));
     }
-    const parsed = c.parse();
-    if (!parsed.ok) {
-      problem(parsed.problem.path, parsed.problem.reason);
-      continue;
-    }
-    const ingested = await ingestResults(runtime, parsed.results, async (tx) =>
-      recordLedger(tx, {
-        sourceInstance,
-        artifact: c.key,
-        contentHash: c.hash,
-        invocationId: parsed.invocationId,
-        results: parsed.results.length,
-        now,
-      }),
-    );
-    addCounts(summary, ingested);
-    summary.artifacts.read += 1;
-    summary.results += parsed.results.length;
-    passes.push(...parsed.results.filter((r) => r.outcome === "pass"));
   }
 
-  // 3. The results table, incrementally on its time column with an overlap.
+  // 3. The results table, page by page in (time, id) order from the cursor minus the overlap, each page in
+  //    its own transaction with the cursor: never stuck on a burst of rows sharing one time.
   if (settings.resultsDatabaseUrl !== undefined) {
     const table =
       settings.resultsTable ??
@@ -165,41 +186,49 @@ export async function ingestDq(runtime: Runtime): Promise<DqRunSummary> {
           : now.getTime() - settings.lookbackHours * HOUR_MS,
       ).toISOString();
       const source = await openPostgres(settings.resultsDatabaseUrl, { max: 1 });
-      let rows: Awaited<ReturnType<typeof readResultsTable>>;
       try {
-        rows = await readResultsTable(source, {
-          preset: settings.resultsPreset,
-          table,
-          since,
-          limit: TABLE_BATCH,
-        });
+        let position: ResultsPosition = { since };
+        for (let page = 0; page < MAX_TABLE_PAGES; page++) {
+          throwIfStopped(runtime.stopSignal);
+          const rows = await readResultsTable(source, {
+            preset: settings.resultsPreset,
+            table,
+            position,
+            limit: TABLE_BATCH,
+          });
+          const results = rows
+            .map((r) => resultFromTableRow(r, settings.resultsPreset))
+            .filter((r): r is DqResult => r !== null);
+          const last = rows.at(-1);
+          const ingested = await ingestResults(runtime, tables, results, async (tx) => {
+            if (last !== undefined) await advanceTimeCursor(tx, cursorKey, last.created_at, now);
+          });
+          addCounts(summary, ingested.batch);
+          summary.table_rows += rows.length;
+          summary.results += results.length;
+          passes.push(...ingested.passes);
+          if (last === undefined || rows.length < TABLE_BATCH) break;
+          position = { afterTime: last.created_at, afterId: last.id };
+        }
       } finally {
         await source.close();
       }
-      const results = rows
-        .map((r) => resultFromTableRow(r, settings.resultsPreset))
-        .filter((r): r is DqResult => r !== null);
-      const newest = rows.at(-1)?.created_at;
-      const ingested = await ingestResults(runtime, results, async (tx) => {
-        if (newest !== undefined) await advanceTimeCursor(tx, cursorKey, newest, now);
-      });
-      addCounts(summary, ingested);
-      summary.table_rows = rows.length;
-      summary.results += results.length;
-      passes.push(...results.filter((r) => r.outcome === "pass"));
     } catch (error) {
+      if (error instanceof ObservabilityError && error.code === "interrupted") throw error;
       const reason = error instanceof Error ? error.message : String(error);
       problem(`${table} (DQ_RESULTS_DATABASE_URL)`, `cannot read the results table: ${reason}`);
     }
   }
 
-  // 4. Recovery: a later passing result of the same test closes its open group.
+  // 4. Recovery: a later passing result of the same test, for the same agency, closes its open group.
   if (settings.recovery && passes.length > 0) {
-    const latestPass = new Map<string, DqResult>();
+    const latestPass = new Map<string, PassSeen>();
     for (const p of passes) {
-      const best = latestPass.get(p.testId);
-      if (best === undefined || Date.parse(p.occurredAt) > Date.parse(best.occurredAt))
-        latestPass.set(p.testId, p);
+      const key = `${p.agencyId ?? ""}|${p.result.testId}`;
+      const best = latestPass.get(key);
+      if (best === undefined || Date.parse(p.result.occurredAt) > Date.parse(best.result.occurredAt)) {
+        latestPass.set(key, p);
+      }
     }
     const open = await listActiveSourceGroups(db, {
       source: DQ_SOURCE,
@@ -209,7 +238,8 @@ export async function ingestDq(runtime: Runtime): Promise<DqRunSummary> {
     const closes: SystemClose[] = [];
     for (const g of open) {
       const testId = typeof g.details?.test_id === "string" ? g.details.test_id : null;
-      const pass = testId === null ? undefined : latestPass.get(testId);
+      const seen = testId === null ? undefined : latestPass.get(`${g.agency_id ?? ""}|${testId}`);
+      const pass = seen?.result;
       if (g.shared || pass === undefined || Date.parse(pass.occurredAt) <= Date.parse(g.last_seen_at))
         continue;
       closes.push({
@@ -241,12 +271,22 @@ function addCounts(
   summary.signals.reopened += b.reopened;
 }
 
-/** Maps results (agency and owner from the tool's metadata) and ingests them with `also` in one transaction. */
+/** A passing result, with the agency it belongs to (recovery matches test and agency). */
+interface PassSeen {
+  result: DqResult;
+  agencyId: string | null;
+}
+
+/**
+ * Maps results (agency and owner from the tool's metadata) and ingests them with `also` in one transaction.
+ * An owner is used for routing only if the user map knows that user id; otherwise it stays in the details.
+ */
 async function ingestResults(
   runtime: Runtime,
+  tables: OwnershipTables,
   results: readonly DqResult[],
   also: Parameters<typeof ingestSignalBatch>[2]["alsoInTransaction"],
-) {
+): Promise<{ batch: Awaited<ReturnType<typeof ingestSignalBatch>>; passes: PassSeen[] }> {
   const { db, config, now } = runtime;
   const settings = config.dq;
   const slugs = [
@@ -256,17 +296,27 @@ async function ingestResults(
   ];
   const ids = await findAgencyIdsBySlug(db, slugs);
   const inputs: SignalInput[] = [];
+  const passes: PassSeen[] = [];
   for (const r of results) {
     const slug = metaString(r.meta, settings.agencyMetaKey);
+    const agencyId = slug === null ? null : (ids.get(slug.toLowerCase()) ?? null);
+    if (r.outcome === "pass") passes.push({ result: r, agencyId });
+    const owner = metaString(r.meta, settings.ownerMetaKey);
+    const known = owner !== null && tables.slackUserIds.has(owner);
     const signal = mapDqResult(r, {
       instance: settings.instance,
       warnSeverity: settings.warnSeverity,
-      agency: { slug, id: slug === null ? null : (ids.get(slug.toLowerCase()) ?? null) },
-      owner: metaString(r.meta, settings.ownerMetaKey),
+      agency: { slug, id: agencyId },
+      owner: known ? owner : null,
     });
-    if (signal !== null) inputs.push(signal);
+    if (signal === null) continue;
+    inputs.push(
+      owner !== null && !known
+        ? { ...signal, details: { ...(signal.details ?? {}), owner_unmapped: owner } }
+        : signal,
+    );
   }
-  return ingestSignalBatch(
+  const batch = await ingestSignalBatch(
     db,
     inputs.map((i) => prepareSignal(i)),
     {
@@ -276,6 +326,7 @@ async function ingestResults(
       ...(also ? { alsoInTransaction: also } : {}),
     },
   );
+  return { batch, passes };
 }
 
 export const ingestDqJob: JobDefinition = {

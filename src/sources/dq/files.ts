@@ -27,7 +27,8 @@ export async function listDbtInvocations(root: string): Promise<Artifact[]> {
   const visit = async (dir: string, depth: number): Promise<void> => {
     if (out.length >= MAX_FILES) return;
     const entries = await readdir(dir, { withFileTypes: true });
-    if (entries.some((e) => e.isFile() && e.name === "run_results.json")) {
+    // Symbolic links count too: mounted volumes (ConfigMaps, synced buckets) are often made of them.
+    if (entries.some((e) => (e.isFile() || e.isSymbolicLink()) && e.name === "run_results.json")) {
       out.push({ key: `dbt:${relative(root, dir) || "."}`, path: dir });
     }
     if (depth >= 3) return;
