@@ -7,6 +7,7 @@ import { stat } from "node:fs/promises";
 import { type Config, loadConfig, redactSecrets } from "../config.js";
 import { findStaleSources } from "../core/staleness.js";
 import type { Db } from "../db/db.js";
+import { readResultsTable } from "../db/dq.js";
 import { openPostgres } from "../db/postgres.js";
 import { checkSchema } from "../db/schema-check.js";
 import { connectAirflow, resolveAirflow } from "../jobs/ingest_airflow.js";
@@ -125,20 +126,32 @@ export async function runDoctor(
   }
   if (dq.resultsDatabaseUrl !== undefined) {
     const url = dq.resultsDatabaseUrl;
+    const table =
+      dq.resultsTable ?? (dq.resultsPreset === "elementary" ? "elementary_test_results" : "dq_test_results");
     await attempt(checks, "dq results table", async () => {
-      const source = await openPostgres(url, { max: 1 });
+      const source = await openPostgres(url, { max: 1, variable: "DQ_RESULTS_DATABASE_URL" });
       try {
-        await source.query("SELECT 1");
+        // Reads no row, but needs the table and every column the preset reads.
+        await readResultsTable(source, {
+          preset: dq.resultsPreset,
+          table,
+          position: { since: clock.toISOString() },
+          limit: 0,
+        });
+      } catch (error) {
+        throw new Error(
+          `${table} cannot be read with the ${dq.resultsPreset} preset (${describe(error)}); check DQ_RESULTS_TABLE and DQ_RESULTS_PRESET`,
+        );
       } finally {
         await source.close();
       }
-      return "the results database answers";
+      return `${table} has the columns the ${dq.resultsPreset} preset reads`;
     });
   }
   if (dbOk && db !== undefined) {
     const open = db;
     await attempt(checks, "freshness", async () => {
-      const health = await loadSourceHealth(open, config);
+      const health = await loadSourceHealth(open, config, clock);
       const stale = findStaleSources(health, clock, config.sourceStaleHours);
       if (stale.length > 0) {
         throw new Error(

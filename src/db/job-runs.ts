@@ -69,16 +69,29 @@ export async function markAbandonedRuns(db: Queryable, jobId: string, now: Date)
   return rows.length;
 }
 
-/** When each run name of a job (`ingest_airflow`, `ingest_airflow:<instance>`) last succeeded. */
+/**
+ * When each run name of a job (`ingest_airflow`, `ingest_airflow:<instance>`) last ingested: a run that
+ * succeeded, or one that did its work but reported problems (failed with a summary, e.g. one bad file among
+ * many). Only run names active in the last `activeDays` count, so a decommissioned instance drops out.
+ */
 export async function lastSuccessfulRuns(
   db: Queryable,
   jobId: string,
-): Promise<{ job_id: string; finished_at: string }[]> {
-  const rows = await db.query<{ job_id: string; finished_at: Date }>(
-    `SELECT job_id, max(finished_at) AS finished_at FROM reporting.notification_job_run
-     WHERE (job_id = $1 OR job_id LIKE $1 || ':%') AND status = 'succeeded'
-     GROUP BY job_id ORDER BY job_id`,
-    [jobId],
+  options: { now: Date; activeDays?: number },
+): Promise<{ job_id: string; finished_at: string | null }[]> {
+  const rows = await db.query<{ job_id: string; finished_at: Date | null }>(
+    `SELECT job_id,
+       max(finished_at) FILTER (WHERE status = 'succeeded' OR (status = 'failed' AND summary_json IS NOT NULL))
+         AS finished_at
+     FROM reporting.notification_job_run
+     WHERE (job_id = $1 OR job_id LIKE $1 || ':%')
+     GROUP BY job_id
+     HAVING max(started_at) >= $2::timestamptz - make_interval(days => $3::int)
+     ORDER BY job_id`,
+    [jobId, options.now.toISOString(), options.activeDays ?? 7],
   );
-  return rows.map((r) => ({ job_id: r.job_id, finished_at: new Date(r.finished_at).toISOString() }));
+  return rows.map((r) => ({
+    job_id: r.job_id,
+    finished_at: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
+  }));
 }

@@ -35,7 +35,10 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
-export async function openPostgres(databaseUrl: string, options: { max?: number } = {}): Promise<Db> {
+export async function openPostgres(
+  databaseUrl: string,
+  options: { max?: number; variable?: string } = {},
+): Promise<Db> {
   const description = describeDatabaseUrl(databaseUrl);
   const pool = new pg.Pool({
     connectionString: databaseUrl,
@@ -53,7 +56,7 @@ export async function openPostgres(databaseUrl: string, options: { max?: number 
     await pool.end().catch(() => {});
     throw new ObservabilityError(
       "db_unreachable",
-      `cannot connect to PostgreSQL at ${description}: ${describeConnectError(error)}; check DATABASE_URL and that the server is running`,
+      `cannot connect to PostgreSQL at ${description}: ${describeConnectError(error)}; check ${options.variable ?? "DATABASE_URL"} and that the server is running`,
       { cause: error },
     );
   }

@@ -67,7 +67,11 @@ export async function sendDailyDigest(
   const groups = await loadDigestGroups(db, now);
   const tables = await loadOwnershipTables(db);
   // The notifier watches itself: a source that stopped ingesting is said in the digest.
-  const staleSources = findStaleSources(await loadSourceHealth(db, config), now, config.sourceStaleHours);
+  const staleSources = findStaleSources(
+    await loadSourceHealth(db, config, now),
+    now,
+    config.sourceStaleHours,
+  );
   const rendered = renderDigest({
     staleSources,
     localDate: date,

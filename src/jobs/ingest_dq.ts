@@ -185,7 +185,10 @@ export async function ingestDq(runtime: Runtime): Promise<DqRunSummary> {
           ? Date.parse(cursor) - settings.overlapMinutes * MINUTE_MS
           : now.getTime() - settings.lookbackHours * HOUR_MS,
       ).toISOString();
-      const source = await openPostgres(settings.resultsDatabaseUrl, { max: 1 });
+      const source = await openPostgres(settings.resultsDatabaseUrl, {
+        max: 1,
+        variable: "DQ_RESULTS_DATABASE_URL",
+      });
       try {
         let position: ResultsPosition = { since };
         for (let page = 0; page < MAX_TABLE_PAGES; page++) {

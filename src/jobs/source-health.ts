@@ -16,10 +16,10 @@ export function configuredSourceJobs(config: Config): string[] {
   ];
 }
 
-export async function loadSourceHealth(db: Queryable, config: Config): Promise<SourceHealth[]> {
+export async function loadSourceHealth(db: Queryable, config: Config, now: Date): Promise<SourceHealth[]> {
   const out: SourceHealth[] = [];
   for (const job of configuredSourceJobs(config)) {
-    const runs = await lastSuccessfulRuns(db, job);
+    const runs = await lastSuccessfulRuns(db, job, { now });
     if (runs.length === 0) out.push({ source: job, lastSuccessAt: null });
     else out.push(...runs.map((r) => ({ source: r.job_id, lastSuccessAt: r.finished_at })));
   }
