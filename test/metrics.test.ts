@@ -49,6 +49,7 @@ it("each run pushes duration, outcome, counts and the last success time", async 
     expect(pushes).toHaveLength(1);
     expect(pushes[0]?.method).toBe("POST");
     expect(pushes[0]?.url).toBe("/metrics/job/observability/run/slack_sync");
+    expect(pushes[0]?.body).toMatch(/observability_run_succeeded\{status="succeeded"\} 1/);
     for (const name of [
       "observability_run_duration_seconds",
       "observability_run_succeeded",
@@ -68,4 +69,36 @@ it("each run pushes duration, outcome, counts and the last success time", async 
 it("a Pushgateway that is down does not fail the run", async () => {
   const r = await runJob(slackSync, runtime("http://127.0.0.1:1"));
   expect(r.status).toBe("succeeded");
+});
+
+it("the values follow the run's summary, and a failed run pushes no last-success time", async () => {
+  const { runMetrics } = await import("../src/metrics.js");
+  const ok = await runMetrics({
+    runName: "ingest_airflow:prod",
+    status: "succeeded",
+    durationSeconds: 12.5,
+    finishedAt: new Date("2024-05-01T10:00:12.500Z"),
+    summary: {
+      signals: { inserted: 7, opened: 2, reopened: 1 },
+      recovered: 3,
+      slack: { posted: 2, updated: 4, failed: 1 },
+    },
+  }).metrics();
+  expect(ok).toMatch(/observability_signals_ingested 7/);
+  expect(ok).toMatch(/observability_groups_opened 2/);
+  expect(ok).toMatch(/observability_groups_reopened 1/);
+  expect(ok).toMatch(/observability_groups_closed 3/);
+  expect(ok).toMatch(/observability_slack_calls 6/);
+  expect(ok).toMatch(/observability_slack_errors 1/);
+  expect(ok).toMatch(/observability_run_duration_seconds 12.5/);
+  expect(ok).toMatch(/observability_last_success_timestamp_seconds 1714557612.5/);
+  const failed = await runMetrics({
+    runName: "ingest_airflow:prod",
+    status: "failed",
+    durationSeconds: 1,
+    finishedAt: new Date("2024-05-01T10:00:01Z"),
+    summary: {},
+  }).metrics();
+  expect(failed).toMatch(/observability_run_succeeded\{status="failed"\} 0/);
+  expect(failed).not.toContain("observability_last_success_timestamp_seconds");
 });

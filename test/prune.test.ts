@@ -79,3 +79,41 @@ it("deletes old signals and processed inbox rows in batches, keeping what active
   });
   expect(again.summary).toMatchObject({ signals_deleted: 0, inbox_rows_deleted: 0 });
 });
+
+it("keeps the last signal of acknowledged and snoozed groups too, and deletes the older ones of active groups", async () => {
+  await t.db.exec("TRUNCATE reporting.notification_signal, reporting.notification_signal_group CASCADE");
+  const opts = (at: string) => ({ now: new Date(at), reopenWindowHours: 24, appBaseUrl: undefined });
+  for (const job of ["acked", "snoozed", "closed"]) {
+    await ingestSignalBatch(
+      t.db,
+      [
+        row({ occurred_at: "2024-03-01T00:00:00Z", job_name: job }),
+        row({ occurred_at: "2024-03-02T00:00:00Z", job_name: job }),
+      ],
+      opts("2024-03-02T00:00:00Z"),
+    );
+  }
+  await t.db.exec(`
+    UPDATE reporting.notification_signal_group SET status = 'acknowledged' WHERE job_name = 'acked';
+    UPDATE reporting.notification_signal_group SET status = 'snoozed', snoozed_until = '2024-09-01' WHERE job_name = 'snoozed';
+    UPDATE reporting.notification_signal_group SET status = 'closed', closed_at = '2024-03-03' WHERE job_name = 'closed';
+  `);
+  const r = await runJob(pruneJob, {
+    db: t.db,
+    config: loadConfig({ SIGNAL_RETENTION_DAYS: "90" }),
+    log: createLogger({ level: "silent", secrets: [] }),
+    now: NOW,
+    runId: randomUUID(),
+    slack: null,
+    close: async () => undefined,
+  });
+  // acked and snoozed keep their last signal (the 2 March one); the closed group keeps nothing.
+  expect(r.summary).toMatchObject({ signals_deleted: 4 });
+  const left = await t.db.query<{ job_name: string; occurred_at: Date }>(
+    "SELECT job_name, occurred_at FROM reporting.notification_signal ORDER BY job_name",
+  );
+  expect(left.map((x) => [x.job_name, new Date(x.occurred_at).toISOString()])).toEqual([
+    ["acked", "2024-03-02T00:00:00.000Z"],
+    ["snoozed", "2024-03-02T00:00:00.000Z"],
+  ]);
+});
