@@ -37,7 +37,7 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "observability-dq-"));
   for (const sub of ["dbt", "gx", "soda"]) mkdirSync(join(dir, sub));
   await t.db.exec(`
-    TRUNCATE reporting.notification_signal, reporting.notification_signal_group, reporting.notification_dq_ledger,
+    TRUNCATE reporting.notification_signal, reporting.notification_signal_group, reporting.notification_dq_ledger, reporting.notification_dq_test_pass,
              reporting.notification_ingest_cursor, reporting.notification_job_run CASCADE;
     TRUNCATE reporting.notification_agency_owner, reporting.notification_user_slack_map;
     INSERT INTO reporting.notification_agency_owner VALUES ('a-acme', 'acme', 'bob', NULL, NULL);
@@ -130,6 +130,18 @@ describe("dbt artifacts", () => {
     expect((await groups()).filter((x) => x.status !== "closed").map((x) => x.stage)).toEqual([
       "model.shop.payments_daily",
     ]);
+  });
+
+  it("a pass read by a run that did not get to its closes still recovers the group in the next run", async () => {
+    arrive("dbt/inv-v5-failures", "dbt/2024-03-05");
+    await run("2024-03-05T07:00:00.000Z");
+    arrive("dbt/inv-v6-recovered", "dbt/2024-03-06");
+    // As if the run had stopped after ingesting the artifact: here, recovery is off for it.
+    const without = await run("2024-03-06T07:00:00.000Z", config({ DQ_RECOVERY: "false" }));
+    expect(without.summary).toMatchObject({ artifacts: { read: 1 }, recovered: 0 });
+    // The next run reads nothing new (the artifact is in the ledger), yet finds the recorded passes.
+    const next = await run("2024-03-06T07:10:00.000Z");
+    expect(next.summary).toMatchObject({ artifacts: { read: 0, skipped_unchanged: 2 }, recovered: 4 });
   });
 
   it("agency and owner come from the dbt meta", async () => {

@@ -122,3 +122,74 @@ export async function readResultsTable(
     failures: r.failures === null || r.failures === undefined ? null : Number(r.failures),
   }));
 }
+
+export interface TestPass {
+  agencyId: string | null;
+  testId: string;
+  passedAt: string;
+  invocationId: string;
+  tool: string;
+}
+
+/** Keeps the latest pass of each test (in the caller's transaction); an older pass never replaces a newer. */
+export async function recordTestPasses(
+  tx: Queryable,
+  sourceInstance: string,
+  passes: readonly TestPass[],
+): Promise<void> {
+  if (passes.length === 0) return;
+  await tx.query(
+    `INSERT INTO reporting.notification_dq_test_pass AS p
+       (source_instance, agency_key, test_id, passed_at, invocation_id, tool)
+     SELECT DISTINCT ON (x.agency_key, x.test_id) $1, x.agency_key, x.test_id, x.passed_at, x.invocation_id, x.tool
+     FROM jsonb_to_recordset($2::jsonb) AS x(agency_key text, test_id text, passed_at timestamptz, invocation_id text, tool text)
+     ORDER BY x.agency_key, x.test_id, x.passed_at DESC
+     ON CONFLICT (source_instance, agency_key, test_id) DO UPDATE
+       SET passed_at = EXCLUDED.passed_at, invocation_id = EXCLUDED.invocation_id, tool = EXCLUDED.tool
+       WHERE p.passed_at < EXCLUDED.passed_at`,
+    [
+      sourceInstance,
+      JSON.stringify(
+        passes.map((p) => ({
+          agency_key: p.agencyId ?? "",
+          test_id: p.testId,
+          passed_at: p.passedAt,
+          invocation_id: p.invocationId,
+          tool: p.tool,
+        })),
+      ),
+    ],
+  );
+}
+
+/** The latest recorded pass of these tests, by `${agencyId ?? ""}|${testId}`. */
+export async function readTestPasses(
+  db: Queryable,
+  sourceInstance: string,
+  testIds: readonly string[],
+): Promise<Map<string, TestPass>> {
+  if (testIds.length === 0) return new Map();
+  const rows = await db.query<{
+    agency_key: string;
+    test_id: string;
+    passed_at: Date;
+    invocation_id: string;
+    tool: string;
+  }>(
+    `SELECT agency_key, test_id, passed_at, invocation_id, tool FROM reporting.notification_dq_test_pass
+     WHERE source_instance = $1 AND test_id = ANY($2::text[])`,
+    [sourceInstance, [...new Set(testIds)]],
+  );
+  return new Map(
+    rows.map((r) => [
+      `${r.agency_key}|${r.test_id}`,
+      {
+        agencyId: r.agency_key === "" ? null : r.agency_key,
+        testId: r.test_id,
+        passedAt: new Date(r.passed_at).toISOString(),
+        invocationId: r.invocation_id,
+        tool: r.tool,
+      },
+    ]),
+  );
+}

@@ -90,6 +90,14 @@ export const EXPECTED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
     "results",
     "processed_at",
   ],
+  notification_dq_test_pass: [
+    "source_instance",
+    "agency_key",
+    "test_id",
+    "passed_at",
+    "invocation_id",
+    "tool",
+  ],
   notification_digest: [
     "local_date",
     "time_zone",

@@ -14,7 +14,14 @@ import type { OwnershipTables } from "../core/routing.js";
 import { prepareSignal } from "../core/signal.js";
 import type { SignalInput } from "../core/types.js";
 import { advanceTimeCursor, readCursor } from "../db/cursors.js";
-import { type ResultsPosition, readLedger, readResultsTable, recordLedger } from "../db/dq.js";
+import {
+  type ResultsPosition,
+  readLedger,
+  readResultsTable,
+  readTestPasses,
+  recordLedger,
+  recordTestPasses,
+} from "../db/dq.js";
 import { ingestSignalBatch } from "../db/ingest.js";
 import { findAgencyIdsBySlug, loadOwnershipTables } from "../db/ownership.js";
 import { openPostgres } from "../db/postgres.js";
@@ -137,7 +144,6 @@ export async function ingestDq(runtime: Runtime): Promise<DqRunSummary> {
 
   // 2. One artifact at a time (read, compare, parse, ingest with its ledger row in one transaction, let go):
   //    a file that cannot be read, parsed or stored is reported with its path; the others still go in.
-  const passes: PassSeen[] = [];
   for (const c of candidates) {
     throwIfStopped(runtime.stopSignal);
     try {
@@ -164,7 +170,6 @@ export async function ingestDq(runtime: Runtime): Promise<DqRunSummary> {
       addCounts(summary, ingested.batch);
       summary.artifacts.read += 1;
       summary.results += parsed.results.length;
-      passes.push(...ingested.passes);
     } catch (error) {
       if (error instanceof ObservabilityError && error.code === "interrupted") throw error;
       problem(c.path, error instanceof Error ? error.message : String(error));
@@ -209,7 +214,6 @@ export async function ingestDq(runtime: Runtime): Promise<DqRunSummary> {
           addCounts(summary, ingested.batch);
           summary.table_rows += rows.length;
           summary.results += results.length;
-          passes.push(...ingested.passes);
           if (last === undefined || rows.length < TABLE_BATCH) break;
           position = { afterTime: last.created_at, afterId: last.id };
         }
@@ -223,32 +227,31 @@ export async function ingestDq(runtime: Runtime): Promise<DqRunSummary> {
     }
   }
 
-  // 4. Recovery: a later passing result of the same test, for the same agency, closes its open group.
-  if (settings.recovery && passes.length > 0) {
-    const latestPass = new Map<string, PassSeen>();
-    for (const p of passes) {
-      const key = `${p.agencyId ?? ""}|${p.result.testId}`;
-      const best = latestPass.get(key);
-      if (best === undefined || Date.parse(p.result.occurredAt) > Date.parse(best.result.occurredAt)) {
-        latestPass.set(key, p);
-      }
-    }
+  // 4. Recovery: a later passing result of the same test, for the same agency, closes its open group. The
+  //    passes are read from notification_dq_test_pass, written with the artifact they came from, so a run
+  //    stopped before this step leaves them for the next one.
+  if (settings.recovery) {
     const open = await listActiveSourceGroups(db, {
       source: DQ_SOURCE,
       instance,
       signalTypes: DQ_SIGNAL_TYPES,
     });
+    const testIdOf = (details: Record<string, unknown> | null) =>
+      typeof details?.test_id === "string" ? details.test_id : null;
+    const recorded = await readTestPasses(
+      db,
+      sourceInstance,
+      open.map((g) => testIdOf(g.details)).filter((id): id is string => id !== null),
+    );
     const closes: SystemClose[] = [];
     for (const g of open) {
-      const testId = typeof g.details?.test_id === "string" ? g.details.test_id : null;
-      const seen = testId === null ? undefined : latestPass.get(`${g.agency_id ?? ""}|${testId}`);
-      const pass = seen?.result;
-      if (g.shared || pass === undefined || Date.parse(pass.occurredAt) <= Date.parse(g.last_seen_at))
-        continue;
+      const testId = testIdOf(g.details);
+      const pass = testId === null ? undefined : recorded.get(`${g.agency_id ?? ""}|${testId}`);
+      if (g.shared || pass === undefined || Date.parse(pass.passedAt) <= Date.parse(g.last_seen_at)) continue;
       closes.push({
         groupId: g.id,
         reason: "recovered",
-        resolvedAt: pass.occurredAt,
+        resolvedAt: pass.passedAt,
         metadata: { run_id: pass.invocationId, recovered_by: `${pass.tool}_test_passed` },
       });
     }
@@ -326,7 +329,20 @@ async function ingestResults(
       now,
       reopenWindowHours: config.reopenWindowHours,
       appBaseUrl: config.appBaseUrl,
-      ...(also ? { alsoInTransaction: also } : {}),
+      alsoInTransaction: async (tx) => {
+        await recordTestPasses(
+          tx,
+          `${DQ_SOURCE}:${settings.instance}`,
+          passes.map((p) => ({
+            agencyId: p.agencyId,
+            testId: p.result.testId,
+            passedAt: p.result.occurredAt,
+            invocationId: p.result.invocationId,
+            tool: p.result.tool,
+          })),
+        );
+        await also?.(tx);
+      },
     },
   );
   return { batch, passes };
