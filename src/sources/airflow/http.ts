@@ -9,6 +9,7 @@
  * log in to an SSO page); a 3xx is one clear error. Bodies can be capped: task logs reach tens of MB.
  */
 import { ObservabilityError } from "../../errors.js";
+import { type BodyLimit, discard, networkReason, readBody } from "../http-body.js";
 
 export type AirflowAuth =
   | { kind: "basic"; username: string; password: string }
@@ -99,12 +100,6 @@ class RetryableFailure extends Error {
   }
 }
 
-/** How much of a body to keep: its tail, or nothing at all once it is over the cap. */
-interface BodyLimit {
-  maxBytes: number;
-  keep: "tail" | "nothing";
-}
-
 /** One attempt's answer, body already read. */
 interface Answer {
   status: number;
@@ -112,76 +107,6 @@ interface Answer {
   text: string;
   /** The body was over its limit: `text` is its tail, or empty when the limit keeps nothing. */
   truncated: boolean;
-}
-
-/** Why a fetch or a body read failed, without the error's message (undici may put the URL in it). */
-function networkReason(error: unknown, timeoutMs: number, phase: "request" | "body"): string {
-  const e = error as { name?: unknown; code?: unknown; cause?: { code?: unknown } } | null;
-  if (e?.name === "TimeoutError") {
-    return phase === "body"
-      ? `body not complete within ${timeoutMs / 1000} s`
-      : `no answer within ${timeoutMs / 1000} s`;
-  }
-  const raw = e?.cause?.code ?? e?.code;
-  const code = typeof raw === "string" ? raw : null;
-  if (phase === "body") return `connection lost while reading the body${code ? ` (${code})` : ""}`;
-  return code ?? "network error";
-}
-
-async function discard(response: Response): Promise<void> {
-  await response.body?.cancel().catch(() => undefined);
-}
-
-/**
- * Reads the body within `limit`. Over a "tail" limit, whole leading chunks are dropped as they arrive, so
- * memory stays near the cap; the kept bytes start at a UTF-8 character and, when there is one, a line.
- */
-async function readBody(
-  response: Response,
-  limit: BodyLimit | undefined,
-): Promise<{ text: string; truncated: boolean }> {
-  const stream = response.body;
-  if (stream === null) return { text: "", truncated: false };
-  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
-  // Content-Length is the encoded size, never more than the decoded one: over the cap already means over it.
-  if (limit?.keep === "nothing" && declared > limit.maxBytes) {
-    await stream.cancel().catch(() => undefined);
-    return { text: "", truncated: true };
-  }
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let kept = 0;
-  let truncated = false;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    kept += value.byteLength;
-    if (limit === undefined || kept <= limit.maxBytes) continue;
-    truncated = true;
-    if (limit.keep === "nothing") {
-      await reader.cancel().catch(() => undefined);
-      return { text: "", truncated: true };
-    }
-    for (
-      let first = chunks[0];
-      first !== undefined && kept - first.byteLength >= limit.maxBytes;
-      first = chunks[0]
-    ) {
-      chunks.shift();
-      kept -= first.byteLength;
-    }
-  }
-  let bytes = Buffer.concat(chunks);
-  if (truncated && limit !== undefined) {
-    let start = bytes.byteLength - limit.maxBytes;
-    // Skip UTF-8 continuation bytes (10xxxxxx), then the partial first line if a later one exists.
-    while (start < bytes.byteLength && ((bytes[start] ?? 0) & 0xc0) === 0x80) start++;
-    const newline = bytes.indexOf(0x0a, start);
-    if (newline !== -1 && newline + 1 < bytes.byteLength) start = newline + 1;
-    bytes = bytes.subarray(start);
-  }
-  return { text: new TextDecoder().decode(bytes), truncated };
 }
 
 export function createAirflowHttp(options: AirflowHttpOptions): AirflowHttp {

@@ -5,6 +5,7 @@
  * and one ObservabilityError per failure that names the URL without credentials and what to check.
  */
 import { ObservabilityError } from "../../errors.js";
+import { networkReason, readBody } from "../http-body.js";
 
 export interface CloverdxHttpOptions {
   /** Server URL, with or without the web context (`https://host:8080` means `https://host:8080/clover`). */
@@ -79,57 +80,6 @@ interface Answer {
   text: string;
 }
 
-function networkReason(error: unknown, timeoutMs: number, phase: "request" | "body"): string {
-  const e = error as { name?: unknown; code?: unknown; cause?: { code?: unknown } } | null;
-  if (e?.name === "TimeoutError") {
-    return phase === "body"
-      ? `body not complete within ${timeoutMs / 1000} s`
-      : `no answer within ${timeoutMs / 1000} s`;
-  }
-  const raw = e?.cause?.code ?? e?.code;
-  const code = typeof raw === "string" ? raw : null;
-  if (phase === "body") return `connection lost while reading the body${code ? ` (${code})` : ""}`;
-  return code ?? "network error";
-}
-
-/** Reads the body, keeping at most its last `maxBytes` (from a line start when one is inside them). */
-async function readBody(response: Response, maxBytes: number): Promise<string> {
-  const stream = response.body;
-  if (stream === null) return "";
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let kept = 0;
-  let truncated = false;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    kept += value.byteLength;
-    for (
-      let first = chunks[0];
-      first !== undefined && kept - first.byteLength >= maxBytes;
-      first = chunks[0]
-    ) {
-      chunks.shift();
-      kept -= first.byteLength;
-      truncated = true;
-    }
-  }
-  let bytes = Buffer.concat(chunks);
-  if (bytes.byteLength > maxBytes) {
-    bytes = bytes.subarray(bytes.byteLength - maxBytes);
-    truncated = true;
-  }
-  if (truncated) {
-    let start = 0;
-    while (start < bytes.byteLength && ((bytes[start] ?? 0) & 0xc0) === 0x80) start++;
-    const newline = bytes.indexOf(0x0a, start);
-    if (newline !== -1 && newline + 1 < bytes.byteLength) start = newline + 1;
-    bytes = bytes.subarray(start);
-  }
-  return new TextDecoder().decode(bytes);
-}
-
 export function createCloverdxHttp(options: CloverdxHttpOptions): CloverdxHttp {
   const root = cloverdxRoot(options.baseUrl);
   const where = describeCloverdxUrl(options.baseUrl);
@@ -174,7 +124,8 @@ export function createCloverdxHttp(options: CloverdxHttpOptions): CloverdxHttp {
       throw new RetryableFailure(`HTTP ${response.status}`);
     }
     try {
-      return { status: response.status, text: await readBody(response, response.ok ? maxBytes : 64 * 1024) };
+      const limit = { maxBytes: response.ok ? maxBytes : 64 * 1024, keep: "tail" as const };
+      return { status: response.status, text: (await readBody(response, limit)).text };
     } catch (error) {
       throw new RetryableFailure(networkReason(error, timeoutMs, "body"));
     }
