@@ -9,6 +9,7 @@ import {
   renderDigest,
 } from "./digest.js";
 import { SLACK_LIMITS, type SlackBlock, type SlackMessage } from "./render/index.js";
+import { collectMrkdwn, collectStrings, type TextObject } from "./render/inspect.test-support.js";
 import { GROUP_STATUSES, SEVERITIES } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -177,48 +178,6 @@ function makeTypicalGroups(): DigestGroup[] {
 
 // ---------------------------------------------------------------------------------------------------------
 // Inspection helpers
-
-interface TextObject {
-  type: string;
-  text: string;
-}
-
-function isTextObject(value: unknown): value is TextObject {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    "type" in value &&
-    "text" in value &&
-    typeof value.text === "string" &&
-    (value.type === "mrkdwn" || value.type === "plain_text")
-  );
-}
-
-function collectTextObjects(value: unknown, found: TextObject[] = []): TextObject[] {
-  if (isTextObject(value)) found.push(value);
-  if (Array.isArray(value)) for (const item of value) collectTextObjects(item, found);
-  else if (typeof value === "object" && value !== null)
-    for (const item of Object.values(value)) collectTextObjects(item, found);
-  return found;
-}
-
-/** The fallback text and every mrkdwn text in the blocks: what Slack parses for mentions and links. */
-function collectMrkdwn(message: SlackMessage): string[] {
-  return [
-    message.text,
-    ...collectTextObjects(message.blocks)
-      .filter((t) => t.type === "mrkdwn")
-      .map((t) => t.text),
-  ];
-}
-
-function collectStrings(value: unknown, found: string[] = []): string[] {
-  if (typeof value === "string") found.push(value);
-  else if (Array.isArray(value)) for (const item of value) collectStrings(item, found);
-  else if (typeof value === "object" && value !== null)
-    for (const item of Object.values(value)) collectStrings(item, found);
-  return found;
-}
 
 /** The markup the digest itself emits: the footer's date token, mentions of valid ids, validated links. */
 const OWN_MARKUP = [

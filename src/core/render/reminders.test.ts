@@ -11,6 +11,7 @@ import {
   type SlackBlock,
   type SlackMessage,
 } from "./index.js";
+import { collectMrkdwn, collectStrings, type TextObject } from "./inspect.test-support.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // Fixtures (the same group as render.test.ts)
@@ -80,47 +81,6 @@ const HOSTILE =
 
 // ---------------------------------------------------------------------------------------------------------
 // Inspection helpers (as in render.test.ts)
-
-interface TextObject {
-  type: string;
-  text: string;
-}
-
-function isTextObject(value: unknown): value is TextObject {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    "type" in value &&
-    "text" in value &&
-    typeof value.text === "string" &&
-    (value.type === "mrkdwn" || value.type === "plain_text")
-  );
-}
-
-function collectTextObjects(value: unknown, found: TextObject[] = []): TextObject[] {
-  if (isTextObject(value)) found.push(value);
-  if (Array.isArray(value)) for (const item of value) collectTextObjects(item, found);
-  else if (typeof value === "object" && value !== null)
-    for (const item of Object.values(value)) collectTextObjects(item, found);
-  return found;
-}
-
-function collectMrkdwn(message: SlackMessage): string[] {
-  return [
-    message.text,
-    ...collectTextObjects(message.blocks)
-      .filter((t) => t.type === "mrkdwn")
-      .map((t) => t.text),
-  ];
-}
-
-function collectStrings(value: unknown, found: string[] = []): string[] {
-  if (typeof value === "string") found.push(value);
-  else if (Array.isArray(value)) for (const item of value) collectStrings(item, found);
-  else if (typeof value === "object" && value !== null)
-    for (const item of Object.values(value)) collectStrings(item, found);
-  return found;
-}
 
 /** The markup the renderer itself emits: date tokens and validated links (and no mentions here). */
 const OWN_MARKUP = [

@@ -14,6 +14,7 @@ import {
   type SlackBlock,
   type SlackMessage,
 } from "./index.js";
+import { collectMrkdwn, collectStrings, type TextObject } from "./inspect.test-support.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // Fixtures
@@ -98,49 +99,6 @@ function makeGroupInStatus(status: GroupStatus): { group: GroupRow; ctx: RenderC
 
 // ---------------------------------------------------------------------------------------------------------
 // Inspection helpers
-
-interface TextObject {
-  type: string;
-  text: string;
-}
-
-function isTextObject(value: unknown): value is TextObject {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    "type" in value &&
-    "text" in value &&
-    typeof value.text === "string" &&
-    (value.type === "mrkdwn" || value.type === "plain_text")
-  );
-}
-
-/** Every text object in the blocks, however deeply nested. */
-function collectTextObjects(value: unknown, found: TextObject[] = []): TextObject[] {
-  if (isTextObject(value)) found.push(value);
-  if (Array.isArray(value)) for (const item of value) collectTextObjects(item, found);
-  else if (typeof value === "object" && value !== null)
-    for (const item of Object.values(value)) collectTextObjects(item, found);
-  return found;
-}
-
-/** The message text and every mrkdwn text in its blocks: what Slack parses for mentions and links. */
-function collectMrkdwn(message: SlackMessage): string[] {
-  return [
-    message.text,
-    ...collectTextObjects(message.blocks)
-      .filter((t) => t.type === "mrkdwn")
-      .map((t) => t.text),
-  ];
-}
-
-function collectStrings(value: unknown, found: string[] = []): string[] {
-  if (typeof value === "string") found.push(value);
-  else if (Array.isArray(value)) for (const item of value) collectStrings(item, found);
-  else if (typeof value === "object" && value !== null)
-    for (const item of Object.values(value)) collectStrings(item, found);
-  return found;
-}
 
 /** The markup the renderer itself emits: date tokens, mentions of validated ids, validated links. */
 const OWN_MARKUP = [
